@@ -1,0 +1,180 @@
+//! Any thread: what crosses between the loader (or control) side and the
+//! audio thread through `rtrb` queues.
+//!
+//! Commands flow to the audio thread, events flow back. Both are small; the
+//! only heap data, [`EngineSetlist`], travels in a `Box` and is sent back in
+//! [`Event::SetlistRetired`] so it is never dropped on the audio thread.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+use super::{DeckLanes, SlotPool};
+
+/// A stem's mix settings as the user sets them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StemMix {
+    /// Gain in dB (0 = unity).
+    pub gain_db: f32,
+    /// Balance, -1 (left) ..= 1 (right); 0 = centre, both channels at unity.
+    pub pan: f32,
+    /// Silences the stem.
+    pub mute: bool,
+    /// If any stem of the song is soloed, only soloed stems are heard.
+    pub solo: bool,
+}
+
+impl Default for StemMix {
+    fn default() -> Self {
+        Self {
+            gain_db: 0.0,
+            pan: 0.0,
+            mute: false,
+            solo: false,
+        }
+    }
+}
+
+/// Stem status values in [`EngineSetlist::stem_status`].
+pub mod stem_status {
+    /// Probed and playable (so far).
+    pub const OK: u8 = 0;
+    /// Could not be opened or decoded: skipped (silent, never gates a start).
+    pub const FAILED: u8 = 1;
+}
+
+/// A song as the audio thread needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineSong {
+    /// Length in frames at the engine rate: the longest stem plus its offset.
+    pub length_frames: u64,
+    /// Index of the song's first stem in [`EngineSetlist::stems`].
+    pub first_stem: u32,
+    /// Number of stems.
+    pub stem_count: u32,
+}
+
+/// A stem as the audio thread needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineStem {
+    /// Frames of silence on the song's timeline before the stem starts.
+    pub offset_frames: u64,
+    /// Length in frames at the engine rate (0 if the stem failed to probe).
+    pub length_frames: u64,
+    /// Mix settings.
+    pub mix: StemMix,
+}
+
+/// The loaded setlist as the audio thread sees it: song and stem tables, the
+/// slot pool and lanes shared with the loader, and per-stem status flags.
+/// Built by the loader; moved to the audio thread in a `Box`; sent back when
+/// replaced.
+pub struct EngineSetlist {
+    /// Identifies this load; part of every [`super::ChunkKey`].
+    pub epoch: u16,
+    /// Songs in order.
+    pub songs: Box<[EngineSong]>,
+    /// All stems, song after song.
+    pub stems: Box<[EngineStem]>,
+    /// Per stem (same index as `stems`): a [`stem_status`] value, written by
+    /// the loader when a stem fails.
+    pub stem_status: Arc<[AtomicU8]>,
+    /// The chunk buffers.
+    pub pool: Arc<SlotPool>,
+    /// Per deck and stem, the window's slot indices.
+    pub lanes: Arc<DeckLanes>,
+}
+
+impl EngineSetlist {
+    /// Whether stem `flat_index` is playable. Realtime-safe.
+    #[inline]
+    pub fn stem_ok(&self, flat_index: usize) -> bool {
+        self.stem_status
+            .get(flat_index)
+            .is_some_and(|s| s.load(Ordering::Relaxed) == stem_status::OK)
+    }
+}
+
+/// What the audio thread does with a cued deck once every playable stem has
+/// its first frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CueAction {
+    /// Hold it (the next song's head); auto-advance takes it at the end of
+    /// the current song with no gap.
+    Preload,
+    /// Start playing it when ready (from stopped).
+    Start,
+    /// Replace the audible deck when ready, with an equal-power crossfade
+    /// (a seek, or a song change while playing). If nothing is audible it
+    /// simply becomes the current deck.
+    Switch,
+}
+
+/// A command to the audio thread.
+pub enum Command {
+    /// Replace the setlist (and with it every deck). The old one comes back
+    /// in [`Event::SetlistRetired`].
+    SetSetlist(Box<EngineSetlist>),
+    /// Cue `deck` to play `song` from `start_frame`.
+    Cue {
+        /// Deck index (< [`super::DECKS`]).
+        deck: u8,
+        /// Song index.
+        song: u16,
+        /// Start position on the song's timeline, in frames.
+        start_frame: u64,
+        /// What to do when it is ready.
+        action: CueAction,
+    },
+    /// Release a deck that is cued but not audible.
+    Uncue {
+        /// Deck index.
+        deck: u8,
+    },
+    /// Resume after [`Command::Pause`] (fades in).
+    Resume,
+    /// Pause (fades out, then holds the position).
+    Pause,
+    /// Stop: fade out and release the audible, fading and pending decks;
+    /// preloads stay cued.
+    Stop,
+    /// Change one stem's mix; applied with a short gain ramp.
+    SetStemMix {
+        /// Song index.
+        song: u16,
+        /// Stem index within the song.
+        stem: u8,
+        /// New settings.
+        mix: StemMix,
+    },
+    /// Whether the end of a song moves on to the next one.
+    SetAutoAdvance(bool),
+}
+
+/// An event from the audio thread.
+pub enum Event {
+    /// `deck` became audible (`frame` = engine frames processed before its
+    /// first frame).
+    DeckStarted {
+        /// Deck index.
+        deck: u8,
+        /// Song index.
+        song: u16,
+        /// Where on the song's timeline it started.
+        start_frame: u64,
+        /// Output frame counter at the start.
+        at_output_frame: u64,
+    },
+    /// The audio thread no longer reads `deck`; it may be cued again.
+    DeckReleased {
+        /// Deck index.
+        deck: u8,
+    },
+    /// A song reached its end and nothing follows (end of setlist,
+    /// auto-advance off, or next song not cued).
+    SongEnded {
+        /// Song index.
+        song: u16,
+    },
+    /// The previous setlist, handed back to be dropped off the audio thread.
+    SetlistRetired(Box<EngineSetlist>),
+}

@@ -1,0 +1,185 @@
+//! Any thread: counters and positions the audio thread publishes (relaxed or
+//! release stores; readers are the loader, the editor and the CLI report).
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+use super::DECKS;
+
+/// What the transport is doing, as seen from outside the audio thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum TransportState {
+    /// Nothing plays; no song is cued to start.
+    Stopped = 0,
+    /// A song start was asked for and its stems are not ready yet.
+    Starting = 1,
+    /// Audio is being produced.
+    Playing = 2,
+    /// Paused at a position; play resumes there.
+    Paused = 3,
+}
+
+impl TransportState {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => Self::Starting,
+            2 => Self::Playing,
+            3 => Self::Paused,
+            _ => Self::Stopped,
+        }
+    }
+}
+
+/// Shared counters. Every field is an atomic; the audio thread is the only
+/// writer except where a method says otherwise.
+pub struct EngineStats {
+    transport: AtomicU8,
+    /// Deck whose audio is heard, `u32::MAX` if none.
+    active_deck: AtomicU32,
+    /// Song of the active deck, `u32::MAX` if none.
+    active_song: AtomicU32,
+    /// Per deck: play position in frames of its song's timeline.
+    deck_position_frames: [AtomicU64; DECKS],
+    /// Per deck: true while the audio thread reads from it (playing, fading
+    /// out, or cued and being gated).
+    deck_in_use: [AtomicBool; DECKS],
+    /// Blocks in which at least one stem lacked frames.
+    underrun_blocks: AtomicU64,
+    /// Stem-frames output as silence because they were not resident.
+    underrun_frames: AtomicU64,
+    /// Frames output since the engine was created.
+    frames_processed: AtomicU64,
+    /// Frames output while a start or seek was gated (silence or old audio).
+    gated_frames: AtomicU64,
+    /// Song changes taken (starts, auto-advances, switches).
+    song_starts: AtomicU64,
+    /// Commands dropped because the audio thread's queue was full.
+    commands_dropped: AtomicU64,
+    /// Events dropped because the queue to the loader was full.
+    events_dropped: AtomicU64,
+}
+
+impl Default for EngineStats {
+    fn default() -> Self {
+        Self {
+            transport: AtomicU8::new(0),
+            active_deck: AtomicU32::new(u32::MAX),
+            active_song: AtomicU32::new(u32::MAX),
+            deck_position_frames: std::array::from_fn(|_| AtomicU64::new(0)),
+            deck_in_use: std::array::from_fn(|_| AtomicBool::new(false)),
+            underrun_blocks: AtomicU64::new(0),
+            underrun_frames: AtomicU64::new(0),
+            frames_processed: AtomicU64::new(0),
+            gated_frames: AtomicU64::new(0),
+            song_starts: AtomicU64::new(0),
+            commands_dropped: AtomicU64::new(0),
+            events_dropped: AtomicU64::new(0),
+        }
+    }
+}
+
+impl EngineStats {
+    /// Transport state. Realtime-safe.
+    pub fn transport(&self) -> TransportState {
+        TransportState::from_u8(self.transport.load(Ordering::Relaxed))
+    }
+    /// Audio side. Realtime-safe.
+    pub fn set_transport(&self, t: TransportState) {
+        self.transport.store(t as u8, Ordering::Relaxed);
+    }
+    /// Deck heard now, if any. Realtime-safe.
+    pub fn active_deck(&self) -> Option<usize> {
+        let d = self.active_deck.load(Ordering::Relaxed);
+        (d != u32::MAX).then_some(d as usize)
+    }
+    /// Song heard now, if any. Realtime-safe.
+    pub fn active_song(&self) -> Option<usize> {
+        let s = self.active_song.load(Ordering::Relaxed);
+        (s != u32::MAX).then_some(s as usize)
+    }
+    /// Audio side. Realtime-safe.
+    pub fn set_active(&self, deck: Option<usize>, song: Option<usize>) {
+        self.active_deck
+            .store(deck.map_or(u32::MAX, |d| d as u32), Ordering::Relaxed);
+        self.active_song
+            .store(song.map_or(u32::MAX, |s| s as u32), Ordering::Relaxed);
+    }
+    /// Play position of `deck` in frames. Realtime-safe.
+    pub fn deck_position_frames(&self, deck: usize) -> u64 {
+        self.deck_position_frames
+            .get(deck)
+            .map_or(0, |p| p.load(Ordering::Acquire))
+    }
+    /// Audio side. Realtime-safe.
+    pub fn set_deck_position_frames(&self, deck: usize, frames: u64) {
+        if let Some(p) = self.deck_position_frames.get(deck) {
+            p.store(frames, Ordering::Release);
+        }
+    }
+    /// Whether the audio thread reads from `deck`. Realtime-safe.
+    pub fn deck_in_use(&self, deck: usize) -> bool {
+        self.deck_in_use
+            .get(deck)
+            .is_some_and(|d| d.load(Ordering::Acquire))
+    }
+    /// Audio side. Realtime-safe.
+    pub fn set_deck_in_use(&self, deck: usize, in_use: bool) {
+        if let Some(d) = self.deck_in_use.get(deck) {
+            d.store(in_use, Ordering::Release);
+        }
+    }
+    /// Blocks with at least one underrun. Realtime-safe.
+    pub fn underrun_blocks(&self) -> u64 {
+        self.underrun_blocks.load(Ordering::Relaxed)
+    }
+    /// Stem-frames played as silence because they were late. Realtime-safe.
+    pub fn underrun_frames(&self) -> u64 {
+        self.underrun_frames.load(Ordering::Relaxed)
+    }
+    /// Audio side. Realtime-safe.
+    pub fn add_underrun(&self, stem_frames: u64) {
+        self.underrun_blocks.fetch_add(1, Ordering::Relaxed);
+        self.underrun_frames
+            .fetch_add(stem_frames, Ordering::Relaxed);
+    }
+    /// Frames output so far. Realtime-safe.
+    pub fn frames_processed(&self) -> u64 {
+        self.frames_processed.load(Ordering::Relaxed)
+    }
+    /// Audio side. Realtime-safe.
+    pub fn add_frames_processed(&self, frames: u64) {
+        self.frames_processed.fetch_add(frames, Ordering::Relaxed);
+    }
+    /// Frames spent waiting for a start or seek gate. Realtime-safe.
+    pub fn gated_frames(&self) -> u64 {
+        self.gated_frames.load(Ordering::Relaxed)
+    }
+    /// Audio side. Realtime-safe.
+    pub fn add_gated_frames(&self, frames: u64) {
+        self.gated_frames.fetch_add(frames, Ordering::Relaxed);
+    }
+    /// Number of song starts so far. Realtime-safe.
+    pub fn song_starts(&self) -> u64 {
+        self.song_starts.load(Ordering::Relaxed)
+    }
+    /// Audio side. Realtime-safe.
+    pub fn add_song_start(&self) {
+        self.song_starts.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Commands the audio thread could not take. Realtime-safe.
+    pub fn commands_dropped(&self) -> u64 {
+        self.commands_dropped.load(Ordering::Relaxed)
+    }
+    /// Sender side (any thread). Realtime-safe.
+    pub fn add_command_dropped(&self) {
+        self.commands_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Events the loader never saw because its queue was full. Realtime-safe.
+    pub fn events_dropped(&self) -> u64 {
+        self.events_dropped.load(Ordering::Relaxed)
+    }
+    /// Audio side. Realtime-safe.
+    pub fn add_event_dropped(&self) {
+        self.events_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,22 @@
+//! Trax: plays setlists of multi-stem songs by streaming every stem from
+//! disk in chunks through a background loader into the audio thread.
+//!
+//! Start with [`Player::new`]: it returns the control handle ([`Player`])
+//! and the audio thread's [`engine::Engine`]. See `DESIGN.md` for the
+//! architecture and the glossary; the module tree shows the realtime
+//! boundary:
+//! - [`engine`]: AUDIO THREAD (no allocation, lock, I/O or logging);
+//! - [`bridge`]: the only module both sides share (slots, lanes, queues);
+//! - [`loader`]: LOADER THREADS (decoding, resampling, scheduling);
+//! - [`setlist`]: the setlist format (control thread);
+//! - [`player`]: the control handle.
+#![forbid(unsafe_code)]
+
+pub mod bridge;
+pub mod engine;
+pub mod loader;
+pub mod player;
+pub mod setlist;
+
+pub use engine::{Engine, EngineConfig, ProcessMode};
+pub use player::{Player, PlayerConfig, PlayerError};

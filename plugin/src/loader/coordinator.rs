@@ -1,0 +1,605 @@
+//! Loader thread: the coordinator. It owns the decks' bookkeeping and the
+//! slot pool's allocation, turns control requests into engine commands,
+//! keeps every deck's window filled, and drains the audio thread's events.
+//!
+//! It wakes on a control message, on a finished job, or every
+//! [`TICK`] to follow the play positions; it never spins.
+//!
+//! Slots are shared by key: a chunk already resident (in another deck, or
+//! kept from earlier) is pointed to, not decoded again (coalescing). Slots no
+//! deck references stay valid and are reused least recently used first, so
+//! seeking back to something just played is instant.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
+
+use super::prepare::PreparedSetlist;
+use super::worker::{Done, Job, Loaded, Priority, Workers};
+use crate::bridge::messages::stem_status;
+use crate::bridge::{
+    ChunkKey, Command, CueAction, DeckLanes, EngineSetlist, EngineSong, EngineStats, EngineStem,
+    Event, SlotPool, StemMix, TransportState, CHUNK_FRAMES, CUE_CHUNKS, DECKS, WINDOW_CHUNKS,
+};
+
+/// How often the coordinator looks at play positions when nothing else
+/// wakes it: 5 ms ≈ 240 frames at 48 kHz, far below one chunk (341 ms).
+pub const TICK: Duration = Duration::from_millis(5);
+
+/// Slots per stem of the largest song: a playing window, plus cue windows
+/// for a pending deck (seek or song change), the next song's preload and a
+/// deck fading out.
+pub const SLOTS_PER_STEM: usize = WINDOW_CHUNKS + 3 * CUE_CHUNKS;
+
+/// Requests from the control side.
+pub enum Control {
+    /// Use a new setlist.
+    Load {
+        /// The probed setlist.
+        prepared: Arc<PreparedSetlist>,
+        /// Receives `()` once the engine command is queued.
+        reply: Sender<()>,
+    },
+    /// Play `song` from `frame` (switching with a crossfade if playing).
+    Play {
+        /// Song index.
+        song: usize,
+        /// Start frame on the song's timeline.
+        frame: u64,
+    },
+    /// Seek within the current song.
+    Seek(u64),
+    /// Pause.
+    Pause,
+    /// Resume after a pause.
+    Resume,
+    /// Stop.
+    Stop,
+    /// Change a stem's mix.
+    Mix {
+        /// Song index.
+        song: usize,
+        /// Stem index.
+        stem: usize,
+        /// Settings.
+        mix: StemMix,
+    },
+    /// Auto-advance on/off.
+    AutoAdvance(bool),
+    /// Look at positions now (offline renders call this when they wait).
+    Nudge,
+    /// End the coordinator thread.
+    Shutdown,
+}
+
+/// Loader figures for reports and the editor.
+#[derive(Default)]
+pub struct LoaderStats {
+    /// Chunks decoded per song of the current setlist.
+    pub chunks_loaded: Mutex<Vec<u64>>,
+    /// Slots referenced by a deck or being filled, now, in bytes.
+    pub resident_bytes: AtomicU64,
+    /// Highest `resident_bytes` since the setlist was loaded.
+    pub peak_resident_bytes: AtomicU64,
+    /// Bytes of the slot pool allocated for the current setlist.
+    pub pool_bytes: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Free,
+    Cued(CueAction),
+    Active,
+    Fading,
+}
+
+struct DeckBook {
+    role: Role,
+    song: usize,
+    start_frame: u64,
+    /// Per stem, per ring entry: (chunk, slot) referenced.
+    entries: Vec<[Option<(u32, u32)>; WINDOW_CHUNKS]>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct SlotBook {
+    key: Option<ChunkKey>,
+    refs: u32,
+    loading: bool,
+    last_used: u64,
+}
+
+struct Current {
+    loaded: Arc<Loaded>,
+    lanes: Arc<DeckLanes>,
+    slots: Vec<SlotBook>,
+    resident: HashMap<ChunkKey, u32>,
+    /// (song, stem) with a job queued or running.
+    in_flight: HashMap<(u16, u8), u32>,
+}
+
+pub(crate) struct Coordinator {
+    control_rx: Receiver<Control>,
+    done_rx: Receiver<Done>,
+    commands: rtrb::Producer<Command>,
+    events: rtrb::Consumer<Event>,
+    stats: Arc<EngineStats>,
+    loader_stats: Arc<LoaderStats>,
+    workers: Arc<Workers>,
+    current: Option<Current>,
+    decks: [DeckBook; DECKS],
+    /// Song the transport is on (for seeks and auto-advance).
+    song: usize,
+    auto_advance: bool,
+    clock: u64,
+}
+
+impl Coordinator {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        control_rx: Receiver<Control>,
+        done_rx: Receiver<Done>,
+        commands: rtrb::Producer<Command>,
+        events: rtrb::Consumer<Event>,
+        stats: Arc<EngineStats>,
+        loader_stats: Arc<LoaderStats>,
+        workers: Arc<Workers>,
+    ) -> Self {
+        Self {
+            control_rx,
+            done_rx,
+            commands,
+            events,
+            stats,
+            loader_stats,
+            workers,
+            current: None,
+            decks: std::array::from_fn(|_| DeckBook {
+                role: Role::Free,
+                song: 0,
+                start_frame: 0,
+                entries: Vec::new(),
+            }),
+            song: 0,
+            auto_advance: true,
+            clock: 0,
+        }
+    }
+
+    /// Runs until [`Control::Shutdown`] or the control side is dropped.
+    pub(crate) fn run(mut self) {
+        loop {
+            crossbeam_channel::select! {
+                recv(self.control_rx) -> msg => match msg {
+                    Ok(Control::Shutdown) | Err(_) => return,
+                    Ok(c) => self.control(c),
+                },
+                recv(self.done_rx) -> msg => if let Ok(done) = msg { self.done(done) },
+                default(TICK) => {}
+            }
+            while let Ok(done) = self.done_rx.try_recv() {
+                self.done(done);
+            }
+            self.drain_events();
+            self.schedule();
+        }
+    }
+
+    fn send(&mut self, cmd: Command) {
+        if self.commands.push(cmd).is_err() {
+            self.stats.add_command_dropped();
+        }
+    }
+
+    fn control(&mut self, c: Control) {
+        match c {
+            Control::Load { prepared, reply } => {
+                self.load(prepared);
+                let _ = reply.send(());
+            }
+            Control::Play { song, frame } => self.play(song, frame),
+            Control::Seek(frame) => {
+                let song = self.song;
+                self.play(song, frame);
+            }
+            Control::Pause => self.send(Command::Pause),
+            Control::Resume => self.send(Command::Resume),
+            Control::Stop => self.send(Command::Stop),
+            Control::Mix { song, stem, mix } => {
+                if let (Ok(song), Ok(stem)) = (u16::try_from(song), u8::try_from(stem)) {
+                    self.send(Command::SetStemMix { song, stem, mix });
+                }
+            }
+            Control::AutoAdvance(on) => {
+                self.auto_advance = on;
+                self.send(Command::SetAutoAdvance(on));
+            }
+            Control::Nudge | Control::Shutdown => {}
+        }
+    }
+
+    fn load(&mut self, prepared: Arc<PreparedSetlist>) {
+        let stems = prepared.max_stems().max(1);
+        let pool = Arc::new(SlotPool::new(stems * SLOTS_PER_STEM));
+        let lanes = Arc::new(DeckLanes::new(stems));
+        let stem_status: Arc<[std::sync::atomic::AtomicU8]> = prepared
+            .songs
+            .iter()
+            .flat_map(|s| s.stems.iter())
+            .map(|st| {
+                std::sync::atomic::AtomicU8::new(if st.info.is_some() {
+                    stem_status::OK
+                } else {
+                    stem_status::FAILED
+                })
+            })
+            .collect();
+        let mut songs = Vec::with_capacity(prepared.songs.len());
+        let mut engine_stems = Vec::new();
+        for song in &prepared.songs {
+            songs.push(EngineSong {
+                length_frames: song.length_frames,
+                first_stem: engine_stems.len() as u32,
+                stem_count: song.stems.len() as u32,
+            });
+            engine_stems.extend(song.stems.iter().map(|st| EngineStem {
+                offset_frames: st.offset_frames,
+                length_frames: st.length_frames,
+                mix: st.mix,
+            }));
+        }
+        let engine_setlist = Box::new(EngineSetlist {
+            epoch: prepared.epoch,
+            songs: songs.into(),
+            stems: engine_stems.into(),
+            stem_status: Arc::clone(&stem_status),
+            pool: Arc::clone(&pool),
+            lanes: Arc::clone(&lanes),
+        });
+        // Jobs of the old setlist are stale: drop them before decoding.
+        self.workers.cancel(|_| true);
+        self.workers.clear_cursors();
+        self.loader_stats
+            .pool_bytes
+            .store(pool.bytes() as u64, Ordering::Relaxed);
+        self.loader_stats.resident_bytes.store(0, Ordering::Relaxed);
+        self.loader_stats
+            .peak_resident_bytes
+            .store(0, Ordering::Relaxed);
+        *self.loader_stats.chunks_loaded.lock() = vec![0; prepared.songs.len()];
+        let slot_count = pool.len();
+        self.current = Some(Current {
+            loaded: Arc::new(Loaded {
+                prepared,
+                pool,
+                stem_status,
+            }),
+            lanes,
+            slots: vec![SlotBook::default(); slot_count],
+            resident: HashMap::new(),
+            in_flight: HashMap::new(),
+        });
+        for d in 0..DECKS {
+            self.decks[d].role = Role::Free;
+            self.decks[d].entries = vec![[None; WINDOW_CHUNKS]; stems];
+        }
+        self.song = 0;
+        self.send(Command::SetSetlist(engine_setlist));
+        self.cue_preload_after(None);
+    }
+
+    fn song_count(&self) -> usize {
+        self.current
+            .as_ref()
+            .map_or(0, |c| c.loaded.prepared.songs.len())
+    }
+
+    /// Frees the chunk references of deck `d` and cancels its queued jobs
+    /// that nothing else needs.
+    fn reset_deck(&mut self, d: usize) {
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        for (stem, ring) in self.decks[d].entries.iter_mut().enumerate() {
+            for (i, e) in ring.iter_mut().enumerate() {
+                if let Some((_, slot)) = e.take() {
+                    if let Some(b) = cur.slots.get_mut(slot as usize) {
+                        b.refs = b.refs.saturating_sub(1);
+                    }
+                }
+                cur.lanes
+                    .set(d, stem, i as u32, crate::bridge::lanes::NO_SLOT);
+            }
+        }
+        let slots = &cur.slots;
+        let cancelled = self
+            .workers
+            .cancel(|j| slots.get(j.slot as usize).is_some_and(|b| b.refs == 0));
+        for slot in cancelled {
+            if let Some(b) = cur.slots.get_mut(slot as usize) {
+                if let Some(key) = b.key.take() {
+                    cur.resident.remove(&key);
+                    cur.in_flight.remove(&(key.song(), key.stem()));
+                }
+                b.loading = false;
+                if let Some(s) = cur.loaded.pool.get(slot) {
+                    s.clear();
+                }
+            }
+        }
+    }
+
+    fn cue(&mut self, d: usize, song: usize, frame: u64, action: CueAction) {
+        let same = self.decks[d].song == song
+            && self.decks[d].start_frame == frame
+            && matches!(self.decks[d].role, Role::Cued(_));
+        if !same {
+            self.reset_deck(d);
+        }
+        self.decks[d].role = Role::Cued(action);
+        self.decks[d].song = song;
+        self.decks[d].start_frame = frame;
+        self.send(Command::Cue {
+            deck: d as u8,
+            song: song as u16,
+            start_frame: frame,
+            action,
+        });
+    }
+
+    fn play(&mut self, song: usize, frame: u64) {
+        if song >= self.song_count() {
+            return;
+        }
+        let frame = frame.min(self.current.as_ref().map_or(0, |c| {
+            c.loaded.prepared.songs[song]
+                .length_frames
+                .saturating_sub(1)
+        }));
+        self.song = song;
+        let playing = matches!(
+            self.stats.transport(),
+            TransportState::Playing | TransportState::Paused
+        ) && self.decks.iter().any(|d| d.role == Role::Active);
+        let action = if playing {
+            CueAction::Switch
+        } else {
+            CueAction::Start
+        };
+        // A deck already cued with this song and frame (the preload) is
+        // upgraded; otherwise a free deck, the preload, or the pending one.
+        let exact = (0..DECKS).find(|&d| {
+            matches!(self.decks[d].role, Role::Cued(_))
+                && self.decks[d].song == song
+                && self.decks[d].start_frame == frame
+        });
+        let pending = (0..DECKS).find(|&d| {
+            matches!(
+                self.decks[d].role,
+                Role::Cued(CueAction::Start | CueAction::Switch)
+            )
+        });
+        let deck = exact
+            .or(pending)
+            .or_else(|| (0..DECKS).find(|&d| self.decks[d].role == Role::Free))
+            .or_else(|| (0..DECKS).find(|&d| self.decks[d].role == Role::Cued(CueAction::Preload)));
+        if let Some(d) = deck {
+            if let Some(p) = pending {
+                if p != d {
+                    // The engine releases the old pending deck itself.
+                    self.reset_deck(p);
+                    self.decks[p].role = Role::Free;
+                }
+            }
+            self.cue(d, song, frame, action);
+        }
+    }
+
+    /// Cues the next song's head on a free deck (preload), unless it is
+    /// cued already.
+    fn cue_preload_after(&mut self, song: Option<usize>) {
+        let next = song.map_or(0, |s| s + 1);
+        if !self.auto_advance || next >= self.song_count() || song.is_none() {
+            return;
+        }
+        let cued = self
+            .decks
+            .iter()
+            .any(|d| matches!(d.role, Role::Cued(_)) && d.song == next && d.start_frame == 0);
+        if cued {
+            return;
+        }
+        if let Some(d) = (0..DECKS).find(|&d| self.decks[d].role == Role::Free) {
+            self.cue(d, next, 0, CueAction::Preload);
+        }
+    }
+
+    fn drain_events(&mut self) {
+        while let Ok(ev) = self.events.pop() {
+            match ev {
+                Event::DeckStarted { deck, song, .. } => {
+                    let d = deck as usize;
+                    for other in 0..DECKS {
+                        if other != d && self.decks[other].role == Role::Active {
+                            self.decks[other].role = Role::Fading;
+                        }
+                    }
+                    self.decks[d].role = Role::Active;
+                    self.decks[d].song = song as usize;
+                    self.song = song as usize;
+                    self.cue_preload_after(Some(song as usize));
+                }
+                Event::DeckReleased { deck } => {
+                    let d = deck as usize;
+                    if d < DECKS {
+                        // A deck re-cued since is not free: the engine
+                        // released its old use, the cue stands.
+                        if !matches!(self.decks[d].role, Role::Cued(_))
+                            || !self.stats.deck_in_use(d)
+                        {
+                            self.reset_deck(d);
+                            self.decks[d].role = Role::Free;
+                        }
+                    }
+                }
+                Event::SongEnded { song } => {
+                    let next = song as usize + 1;
+                    if self.auto_advance && next < self.song_count() {
+                        self.play(next, 0);
+                    }
+                }
+                Event::SetlistRetired(old) => drop(old),
+            }
+        }
+    }
+
+    fn done(&mut self, done: Done) {
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        if done.key.epoch() != cur.loaded.prepared.epoch {
+            return;
+        }
+        cur.in_flight.remove(&(done.key.song(), done.key.stem()));
+        if let Some(b) = cur.slots.get_mut(done.slot as usize) {
+            if b.key == Some(done.key) {
+                b.loading = false;
+            }
+        }
+        if let Some(c) = self
+            .loader_stats
+            .chunks_loaded
+            .lock()
+            .get_mut(done.key.song() as usize)
+        {
+            *c += 1;
+        }
+    }
+
+    /// Keeps every deck's window filled, most urgent deck first.
+    fn schedule(&mut self) {
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        self.clock += 1;
+        let mut order: Vec<(u8, usize)> = (0..DECKS)
+            .filter_map(|d| match self.decks[d].role {
+                Role::Cued(CueAction::Start | CueAction::Switch) => Some((0, d)),
+                Role::Active => Some((1, d)),
+                Role::Cued(CueAction::Preload) => Some((2, d)),
+                _ => None,
+            })
+            .collect();
+        order.sort();
+        'decks: for (rank, d) in order {
+            let deck = &mut self.decks[d];
+            let (pos, window) = match deck.role {
+                Role::Active => (self.stats.deck_position_frames(d), WINDOW_CHUNKS),
+                _ => (deck.start_frame, CUE_CHUNKS),
+            };
+            let prepared = Arc::clone(&cur.loaded.prepared);
+            let Some(song) = prepared.songs.get(deck.song) else {
+                continue;
+            };
+            let horizon = window as u64 * CHUNK_FRAMES as u64;
+            for (si, stem) in song.stems.iter().enumerate() {
+                let flat = prepared.flat_index(deck.song, si);
+                let ok = cur
+                    .loaded
+                    .stem_status
+                    .get(flat)
+                    .is_some_and(|s| s.load(Ordering::Relaxed) == stem_status::OK);
+                if !ok || stem.length_frames == 0 {
+                    continue;
+                }
+                // Chunks of the stem that overlap [pos, pos + horizon).
+                let local_start = pos.saturating_sub(stem.offset_frames);
+                let local_end = (pos + horizon).saturating_sub(stem.offset_frames);
+                if local_end == 0 || local_start >= stem.length_frames {
+                    continue;
+                }
+                let first = (local_start / CHUNK_FRAMES as u64) as u32;
+                let last = ((local_end.min(stem.length_frames) - 1) / CHUNK_FRAMES as u64) as u32;
+                let last = last.min(first + window as u32 - 1);
+                for chunk in first..=last {
+                    let ring = chunk as usize % WINDOW_CHUNKS;
+                    let entry = deck.entries[si][ring];
+                    if entry.is_some_and(|(c, _)| c == chunk) {
+                        if let Some((_, slot)) = entry {
+                            if let Some(b) = cur.slots.get_mut(slot as usize) {
+                                b.last_used = self.clock;
+                            }
+                        }
+                        continue;
+                    }
+                    let key = ChunkKey::new(prepared.epoch, deck.song as u16, si as u8, chunk);
+                    let slot = if let Some(&slot) = cur.resident.get(&key) {
+                        slot
+                    } else {
+                        if cur.in_flight.contains_key(&(deck.song as u16, si as u8)) {
+                            break; // one job per stem at a time: reads stay sequential
+                        }
+                        // The least recently used slot nothing references.
+                        let Some(slot) = cur
+                            .slots
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, b)| b.refs == 0 && !b.loading)
+                            .min_by_key(|(_, b)| (b.key.is_some(), b.last_used))
+                            .map(|(i, _)| i as u32)
+                        else {
+                            break 'decks; // pool exhausted: lower ranks wait
+                        };
+                        let b = &mut cur.slots[slot as usize];
+                        if let Some(old) = b.key.take() {
+                            cur.resident.remove(&old);
+                        }
+                        b.key = Some(key);
+                        b.loading = true;
+                        if let Some(s) = cur.loaded.pool.get(slot) {
+                            s.begin_fill(key, stem.channels() as u32);
+                        }
+                        cur.resident.insert(key, slot);
+                        cur.in_flight.insert((deck.song as u16, si as u8), slot);
+                        let priority = match (rank, chunk == first) {
+                            (0, _) | (1, true) => Priority::Urgent,
+                            (1, false) => Priority::Normal,
+                            _ => Priority::Background,
+                        };
+                        self.workers.submit(Job {
+                            priority,
+                            seq: 0,
+                            key,
+                            slot,
+                            resume_frame: 0,
+                            loaded: Arc::clone(&cur.loaded),
+                        });
+                        slot
+                    };
+                    if let Some((_, old)) = entry {
+                        if let Some(b) = cur.slots.get_mut(old as usize) {
+                            b.refs = b.refs.saturating_sub(1);
+                        }
+                    }
+                    let b = &mut cur.slots[slot as usize];
+                    b.refs += 1;
+                    b.last_used = self.clock;
+                    deck.entries[si][ring] = Some((chunk, slot));
+                    cur.lanes.set(d, si, chunk, slot);
+                }
+            }
+        }
+        let resident = cur.slots.iter().filter(|b| b.refs > 0 || b.loading).count() as u64
+            * crate::bridge::Slot::BYTES as u64;
+        self.loader_stats
+            .resident_bytes
+            .store(resident, Ordering::Relaxed);
+        self.loader_stats
+            .peak_resident_bytes
+            .fetch_max(resident, Ordering::Relaxed);
+    }
+}

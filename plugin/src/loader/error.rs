@@ -1,0 +1,87 @@
+//! Any thread: errors of one stem, each naming the file and the cause.
+
+use std::path::PathBuf;
+
+/// Why a stem cannot play (or plays damaged).
+#[derive(Debug, thiserror::Error)]
+pub enum StemError {
+    /// The file is missing or unreadable.
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        /// The stem's file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not an audio format or codec symphonia can decode.
+    #[error("{}: unsupported: {what}", path.display())]
+    Unsupported {
+        /// The stem's file.
+        path: PathBuf,
+        /// What is unsupported.
+        what: String,
+    },
+    /// The header or data is invalid.
+    #[error("{}: invalid or corrupt audio: {reason}", path.display())]
+    Corrupt {
+        /// The stem's file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The audio ends before the header's length.
+    #[error(
+        "{}: file is truncated: the audio ends before the {header_frames} frames the header promises; the missing part plays as silence",
+        path.display()
+    )]
+    Truncated {
+        /// The stem's file.
+        path: PathBuf,
+        /// Length the header claims.
+        header_frames: u64,
+    },
+    /// Over a limit on untrusted input.
+    #[error("{}: too large: {what}", path.display())]
+    TooLarge {
+        /// The stem's file.
+        path: PathBuf,
+        /// Which limit.
+        what: String,
+    },
+    /// The decoder panicked; the stem is skipped, nothing else stops.
+    #[error("{}: decoder panicked: {message}", path.display())]
+    Panicked {
+        /// The stem's file.
+        path: PathBuf,
+        /// The panic message.
+        message: String,
+    },
+    /// The resampler could not be built for this rate pair.
+    #[error("{}: cannot resample {from_hz} Hz to {to_hz} Hz: {reason}", path.display())]
+    Resample {
+        /// The stem's file.
+        path: PathBuf,
+        /// Source rate.
+        from_hz: u32,
+        /// Engine rate.
+        to_hz: u32,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl StemError {
+    /// The file the error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            StemError::Io { path, .. }
+            | StemError::Unsupported { path, .. }
+            | StemError::Corrupt { path, .. }
+            | StemError::Truncated { path, .. }
+            | StemError::TooLarge { path, .. }
+            | StemError::Panicked { path, .. }
+            | StemError::Resample { path, .. } => path,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! LOADER THREADS: scheduling, source decoding, resampling, preload.
+//!
+//! - [`coordinator`]: one thread that owns deck bookkeeping and slot
+//!   allocation, follows play positions, and queues jobs;
+//! - [`worker`]: the priority job queue and the decoding jobs, run on a
+//!   private rayon pool whose panics are caught per job;
+//! - [`source`], [`cursor`]: symphonia decoding and rubato resampling, with
+//!   accurate seeks;
+//! - [`prepare`]: probing a setlist.
+//!
+//! Nothing here runs on the audio thread; [`crate::bridge`] is the only
+//! way across.
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)]
+
+pub mod coordinator;
+pub mod cursor;
+pub mod error;
+pub mod prepare;
+pub mod source;
+pub mod worker;
+
+pub use coordinator::LoaderStats;
+pub use error::StemError;
+pub use prepare::{
+    PreparedSetlist, PreparedSong, PreparedStem, ProblemKind, Severity, StemProblem,
+};
+pub use source::{Damage, SourceInfo, SourceReader};
+
+/// The text of a caught panic.
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}

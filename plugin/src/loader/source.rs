@@ -1,0 +1,623 @@
+//! Loader threads: one audio file opened with symphonia, decoded to
+//! interleaved `f32` at its own rate with at most two channels, readable from
+//! any frame (accurate seek).
+//!
+//! symphonia hides some damage: a truncated file decodes to fewer frames
+//! than its header claims, and a corrupt FLAC frame is dropped silently. The
+//! reader checks packet timestamps against the frames it has handed out and
+//! the header's length, fills any hole with silence so the stem stays in
+//! time, and records a [`Damage`] that the loader reports.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+use symphonia::core::units::TimeBase;
+
+use super::error::StemError;
+
+/// Largest audio file accepted: 4 GiB (a limit on untrusted input; a 30 min
+/// 96 kHz 24-bit stereo WAV is ≈ 1 GiB).
+pub const MAX_SOURCE_FILE_BYTES: u64 = 4 << 30;
+
+/// Longest stem accepted: 6 hours at its own rate.
+pub const MAX_SOURCE_SECS: u64 = 6 * 3600;
+
+/// Frames decoded before a seek target in lossy formats, so the decoder's
+/// state (MP3 bit reservoir and overlap, Vorbis overlap) is primed and the
+/// target frame decodes exactly as in a continuous decode. 4 MP3 frames.
+const LOSSY_PREROLL_FRAMES: u64 = 4 * 1152;
+
+/// What a probe learns about a source file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceInfo {
+    /// Sample rate of the file, Hz.
+    pub sample_rate_hz: u32,
+    /// Channels in the file.
+    pub file_channels: u16,
+    /// Channels after down-mixing (1 or 2).
+    pub channels: u16,
+    /// Length in frames at the file's rate, as the header (or a scan) says.
+    pub frames: u64,
+    /// Codec short name (e.g. "flac", "mp3").
+    pub codec: &'static str,
+    /// Bits per sample for PCM-like codecs, if known.
+    pub bits_per_sample: Option<u32>,
+    /// Whether the codec is lossy (needs decoder pre-roll on seek).
+    pub lossy: bool,
+    /// File size in bytes.
+    pub file_bytes: u64,
+}
+
+/// Damage found while decoding: the audio is kept in time with silence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Damage {
+    /// Packets were missing or undecodable: `frames` frames from `at_frame`
+    /// (source rate) were replaced by silence.
+    Hole { at_frame: u64, frames: u64 },
+    /// Audio ended at `decoded_frames` though the header says
+    /// `header_frames`.
+    Truncated {
+        decoded_frames: u64,
+        header_frames: u64,
+    },
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Damage::Hole { at_frame, frames } => write!(
+                f,
+                "corrupt or missing audio data: {frames} frames from frame {at_frame} replaced by silence"
+            ),
+            Damage::Truncated {
+                decoded_frames,
+                header_frames,
+            } => write!(
+                f,
+                "file is truncated: the header says {header_frames} frames but the audio ends at or before frame {decoded_frames}; the rest plays as silence"
+            ),
+        }
+    }
+}
+
+/// An open source file positioned at a frame.
+pub struct SourceReader {
+    path: PathBuf,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    time_base: Option<TimeBase>,
+    info: SourceInfo,
+    sample_buf: Option<SampleBuffer<f32>>,
+    /// Decoded frames (output channels, interleaved) not yet handed out;
+    /// `pending[pending_pos..]` starts at frame `position`.
+    pending: Vec<f32>,
+    pending_pos: usize,
+    /// Next frame `read` hands out.
+    position: u64,
+    /// Frames to drop before `position` is reached (after a seek the first
+    /// packets start before the target).
+    eof: bool,
+    damage: Vec<Damage>,
+}
+
+fn codec_name(codec: symphonia::core::codecs::CodecType) -> (&'static str, bool) {
+    use symphonia::core::codecs as c;
+    match codec {
+        c::CODEC_TYPE_FLAC => ("flac", false),
+        c::CODEC_TYPE_MP3 => ("mp3", true),
+        c::CODEC_TYPE_MP2 => ("mp2", true),
+        c::CODEC_TYPE_MP1 => ("mp1", true),
+        c::CODEC_TYPE_VORBIS => ("vorbis", true),
+        c::CODEC_TYPE_AAC => ("aac", true),
+        c::CODEC_TYPE_ALAC => ("alac", false),
+        c::CODEC_TYPE_OPUS => ("opus", true),
+        c::CODEC_TYPE_ADPCM_IMA_WAV | c::CODEC_TYPE_ADPCM_MS => ("adpcm", true),
+        _ => ("pcm", false),
+    }
+}
+
+fn open_error(path: &Path, err: SymphoniaError) -> StemError {
+    match err {
+        SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            StemError::Corrupt {
+                path: path.to_path_buf(),
+                reason: "the file ends inside its header".into(),
+            }
+        }
+        SymphoniaError::IoError(e) => StemError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+        SymphoniaError::Unsupported(what) => StemError::Unsupported {
+            path: path.to_path_buf(),
+            what: what.to_string(),
+        },
+        other => StemError::Corrupt {
+            path: path.to_path_buf(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+impl SourceReader {
+    /// Opens and probes `path`. Not realtime-safe (file I/O).
+    ///
+    /// # Errors
+    /// [`StemError`] naming the file: missing or unreadable, too large,
+    /// unsupported format or codec, invalid header (no audio track, rate or
+    /// channel count of 0, unknown length).
+    pub fn open(path: &Path) -> Result<Self, StemError> {
+        let file = File::open(path).map_err(|e| StemError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let file_bytes = file
+            .metadata()
+            .map_err(|e| StemError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?
+            .len();
+        if file_bytes == 0 {
+            return Err(StemError::Corrupt {
+                path: path.to_path_buf(),
+                reason: "the file is empty (0 bytes)".into(),
+            });
+        }
+        if file_bytes > MAX_SOURCE_FILE_BYTES {
+            return Err(StemError::TooLarge {
+                path: path.to_path_buf(),
+                what: format!("{file_bytes} bytes (limit {MAX_SOURCE_FILE_BYTES})"),
+            });
+        }
+        let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let format_opts = FormatOptions {
+            enable_gapless: true,
+            ..FormatOptions::default()
+        };
+        let probed = symphonia::default::get_probe()
+            .format(&hint, mss, &format_opts, &MetadataOptions::default())
+            .map_err(|e| match e {
+                SymphoniaError::Unsupported(_) => StemError::Unsupported {
+                    path: path.to_path_buf(),
+                    what: "not a recognised audio format".into(),
+                },
+                other => open_error(path, other),
+            })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| {
+                t.codec_params.codec != CODEC_TYPE_NULL && t.codec_params.sample_rate.is_some()
+            })
+            .ok_or_else(|| StemError::Corrupt {
+                path: path.to_path_buf(),
+                reason: "no audio track".into(),
+            })?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+        let sample_rate_hz = params.sample_rate.unwrap_or(0);
+        let file_channels = params.channels.map_or(0, |c| c.count()) as u16;
+        if sample_rate_hz == 0 || sample_rate_hz > 768_000 {
+            return Err(StemError::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!("invalid sample rate {sample_rate_hz} Hz in the header"),
+            });
+        }
+        if file_channels == 0 || file_channels > 32 {
+            return Err(StemError::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!("invalid channel count {file_channels} in the header"),
+            });
+        }
+        let decoder = symphonia::default::get_codecs()
+            .make(&params, &DecoderOptions::default())
+            .map_err(|e| open_error(path, e))?;
+        let (codec, lossy) = codec_name(params.codec);
+        let mut reader = Self {
+            path: path.to_path_buf(),
+            format,
+            decoder,
+            track_id,
+            time_base: params.time_base,
+            info: SourceInfo {
+                sample_rate_hz,
+                file_channels,
+                channels: file_channels.min(2),
+                frames: 0,
+                codec,
+                bits_per_sample: params.bits_per_sample,
+                lossy,
+                file_bytes,
+            },
+            sample_buf: None,
+            pending: Vec::new(),
+            pending_pos: 0,
+            position: 0,
+            eof: false,
+            damage: Vec::new(),
+        };
+        reader.info.frames = match params.n_frames {
+            Some(n) if n > 0 => n,
+            _ => reader.count_frames()?,
+        };
+        if reader.info.frames / sample_rate_hz as u64 > MAX_SOURCE_SECS {
+            return Err(StemError::TooLarge {
+                path: path.to_path_buf(),
+                what: format!("{} frames (limit {MAX_SOURCE_SECS} s)", reader.info.frames),
+            });
+        }
+        Ok(reader)
+    }
+
+    /// Counts frames by demuxing every packet (for formats whose header has
+    /// no length), then rewinds.
+    fn count_frames(&mut self) -> Result<u64, StemError> {
+        let mut end = 0u64;
+        loop {
+            match self.format.next_packet() {
+                Ok(p) if p.track_id() == self.track_id => {
+                    end = end.max(self.ts_to_frames(p.ts()) + self.ts_to_frames(p.dur()));
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        if end == 0 {
+            return Err(StemError::Corrupt {
+                path: self.path.clone(),
+                reason: "no audio packets".into(),
+            });
+        }
+        self.seek(0)?;
+        Ok(end)
+    }
+
+    /// What the probe found.
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The next frame [`Self::read`] hands out.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Damage found since the last call.
+    pub fn take_damage(&mut self) -> Vec<Damage> {
+        std::mem::take(&mut self.damage)
+    }
+
+    fn ts_to_frames(&self, ts: u64) -> u64 {
+        match self.time_base {
+            Some(tb)
+                if !(tb.numer == 1 && tb.denom == self.info.sample_rate_hz) && tb.denom > 0 =>
+            {
+                (ts as u128 * tb.numer as u128 * self.info.sample_rate_hz as u128
+                    / tb.denom as u128) as u64
+            }
+            _ => ts,
+        }
+    }
+
+    fn frames_to_ts(&self, frames: u64) -> u64 {
+        match self.time_base {
+            Some(tb)
+                if !(tb.numer == 1 && tb.denom == self.info.sample_rate_hz) && tb.numer > 0 =>
+            {
+                (frames as u128 * tb.denom as u128
+                    / (tb.numer as u128 * self.info.sample_rate_hz as u128)) as u64
+            }
+            _ => frames,
+        }
+    }
+
+    /// Positions the reader so the next [`Self::read`] returns frame `frame`
+    /// exactly (accurate seek; lossy codecs are primed with a few frames of
+    /// pre-roll that are decoded and dropped).
+    ///
+    /// # Errors
+    /// [`StemError::Corrupt`] if the format cannot seek there.
+    pub fn seek(&mut self, frame: u64) -> Result<(), StemError> {
+        self.pending.clear();
+        self.pending_pos = 0;
+        self.eof = false;
+        self.position = frame;
+        let preroll = if self.info.lossy {
+            LOSSY_PREROLL_FRAMES
+        } else {
+            0
+        };
+        let seek_to = frame.saturating_sub(preroll);
+        let ts = self.frames_to_ts(seek_to);
+        let res = self.format.seek(
+            SeekMode::Accurate,
+            SeekTo::TimeStamp {
+                ts,
+                track_id: self.track_id,
+            },
+        );
+        self.decoder.reset();
+        match res {
+            Ok(_) => Ok(()),
+            // The data ends before the target (a truncated file): the reader
+            // is at its end; the length check reports the damage.
+            Err(SymphoniaError::SeekError(_)) => {
+                self.finish();
+                Ok(())
+            }
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                self.finish();
+                Ok(())
+            }
+            Err(e) => Err(StemError::Corrupt {
+                path: self.path.clone(),
+                reason: format!("cannot seek to frame {frame}: {e}"),
+            }),
+        }
+    }
+
+    /// Appends up to `max_frames` frames (interleaved, [`SourceInfo::channels`]
+    /// channels) to `out` and returns how many. 0 means the audio ended.
+    /// Holes in the data are filled with silence and recorded as damage.
+    ///
+    /// # Errors
+    /// [`StemError`] for an I/O error other than the end of the file.
+    pub fn read(&mut self, out: &mut Vec<f32>, max_frames: usize) -> Result<usize, StemError> {
+        let ch = self.info.channels as usize;
+        while self.pending_pos >= self.pending.len() {
+            if self.eof {
+                return Ok(0);
+            }
+            self.decode_next()?;
+        }
+        let avail = (self.pending.len() - self.pending_pos) / ch;
+        let n = avail.min(max_frames);
+        out.extend_from_slice(&self.pending[self.pending_pos..self.pending_pos + n * ch]);
+        self.pending_pos += n * ch;
+        self.position += n as u64;
+        Ok(n)
+    }
+
+    /// Decodes the next packet into `pending` (frames from `position` on).
+    fn decode_next(&mut self) -> Result<(), StemError> {
+        self.pending.clear();
+        self.pending_pos = 0;
+        let packet = loop {
+            match self.format.next_packet() {
+                Ok(p) if p.track_id() == self.track_id => break p,
+                Ok(_) => continue,
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    self.finish();
+                    return Ok(());
+                }
+                Err(SymphoniaError::ResetRequired) => {
+                    self.finish();
+                    return Ok(());
+                }
+                Err(SymphoniaError::IoError(e)) => {
+                    return Err(StemError::Io {
+                        path: self.path.clone(),
+                        source: e,
+                    })
+                }
+                Err(_) => {
+                    // Unreadable container data: treat like the end; the
+                    // length check reports it.
+                    self.finish();
+                    return Ok(());
+                }
+            }
+        };
+        let start = self.ts_to_frames(packet.ts());
+        let decoded = match self.decoder.decode(&packet) {
+            Ok(d) => d,
+            Err(SymphoniaError::DecodeError(_)) => {
+                // A damaged packet: its frames become silence if later
+                // packets show a hole (see below).
+                return Ok(());
+            }
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                self.finish();
+                return Ok(());
+            }
+            Err(e) => {
+                return Err(StemError::Corrupt {
+                    path: self.path.clone(),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        let frames = decoded.frames();
+        if frames == 0 {
+            return Ok(());
+        }
+        let spec = *decoded.spec();
+        let need = decoded.capacity() as u64;
+        if self
+            .sample_buf
+            .as_ref()
+            .is_none_or(|b| (b.capacity() as u64) < need * spec.channels.count() as u64)
+        {
+            self.sample_buf = Some(SampleBuffer::new(need, spec));
+        }
+        let Some(buf) = self.sample_buf.as_mut() else {
+            return Ok(());
+        };
+        buf.copy_interleaved_ref(decoded);
+        let samples = buf.samples();
+        let file_ch = spec.channels.count().max(1);
+        let end = start + frames as u64;
+        if end <= self.position {
+            return Ok(()); // pre-roll before the target
+        }
+        if start > self.position {
+            // Frames between position and start never came: silence.
+            let hole = start - self.position;
+            self.damage.push(Damage::Hole {
+                at_frame: self.position,
+                frames: hole,
+            });
+            self.pending
+                .resize(hole as usize * self.info.channels as usize, 0.0);
+        }
+        let skip = self.position.saturating_sub(start) as usize;
+        downmix_into(
+            &samples[skip * file_ch..frames * file_ch],
+            file_ch,
+            self.info.channels as usize,
+            &mut self.pending,
+        );
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.eof = true;
+        if self.position < self.info.frames {
+            self.damage.push(Damage::Truncated {
+                decoded_frames: self.position,
+                header_frames: self.info.frames,
+            });
+        }
+    }
+
+    /// Checks that the audio really reaches the header's length by decoding
+    /// the last ≈ 0.1 s, and that an Ogg file ends with a complete page.
+    /// Leaves the reader at an undefined position (seek before reading).
+    ///
+    /// # Errors
+    /// [`StemError::Truncated`] naming the file if the audio ends early.
+    pub fn check_tail(&mut self) -> Result<(), StemError> {
+        let tail = (self.info.sample_rate_hz as u64 / 10).max(1);
+        let from = self.info.frames.saturating_sub(tail);
+        let mut reached = from;
+        if self.seek(from).is_ok() {
+            let mut scratch = Vec::new();
+            loop {
+                scratch.clear();
+                match self.read(&mut scratch, 4096) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => reached += n as u64,
+                }
+            }
+        }
+        let short = self
+            .take_damage()
+            .iter()
+            .any(|d| matches!(d, Damage::Truncated { .. }));
+        if (short && reached < self.info.frames) || ogg_cut_mid_page(&self.path) {
+            return Err(StemError::Truncated {
+                path: self.path.clone(),
+                header_frames: self.info.frames,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Whether `path` is an Ogg file whose last page is cut short (a truncated
+/// download or copy): symphonia derives the length from the last complete
+/// page and plays such a file without complaint.
+fn ogg_cut_mid_page(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let Ok(len) = f.metadata().map(|m| m.len()) else {
+        return false;
+    };
+    let mut magic = [0u8; 4];
+    if f.read_exact(&mut magic).is_err() || &magic != b"OggS" {
+        return false;
+    }
+    // Pages are at most 65 307 bytes: the last page starts in the last 64 KiB.
+    let start = len.saturating_sub(65_536 + 27);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(start)).is_err() || f.read_to_end(&mut buf).is_err() {
+        return false;
+    }
+    let Some(at) = buf.windows(4).rposition(|w| w == b"OggS") else {
+        return true;
+    };
+    let page = &buf[at..];
+    if page.len() < 27 {
+        return true;
+    }
+    let segments = page[26] as usize;
+    if page.len() < 27 + segments {
+        return true;
+    }
+    let body: usize = page[27..27 + segments].iter().map(|&b| b as usize).sum();
+    let complete = page.len() >= 27 + segments + body;
+    let end_of_stream = page[5] & 0x04 != 0;
+    !(complete && end_of_stream)
+}
+
+/// Appends `input` (interleaved, `in_ch` channels) to `out` with `out_ch`
+/// (1 or 2) channels. More than two channels are down-mixed: odd channels
+/// (1st, 3rd, …) to the left, even ones to the right, centre-like channels
+/// (the 3rd of 3 or more, i.e. FC in the WAV/FLAC order) to both at -3 dB,
+/// each side normalised by the number of channels summed into it.
+pub fn downmix_into(input: &[f32], in_ch: usize, out_ch: usize, out: &mut Vec<f32>) {
+    if in_ch == out_ch {
+        out.extend_from_slice(input);
+        return;
+    }
+    if in_ch == 2 && out_ch == 1 {
+        out.extend(input.chunks_exact(2).map(|f| 0.5 * (f[0] + f[1])));
+        return;
+    }
+    // in_ch > 2 → stereo.
+    let mut wl = 0.0f32;
+    let mut wr = 0.0f32;
+    let weights: [(f32, f32); 32] = std::array::from_fn(|c| {
+        let w = if c >= in_ch {
+            (0.0, 0.0)
+        } else if c == 2 {
+            (
+                std::f32::consts::FRAC_1_SQRT_2,
+                std::f32::consts::FRAC_1_SQRT_2,
+            )
+        } else if c == 3 && in_ch >= 6 {
+            (0.0, 0.0) // LFE
+        } else if c % 2 == 0 {
+            (1.0, 0.0)
+        } else {
+            (0.0, 1.0)
+        };
+        wl += w.0;
+        wr += w.1;
+        w
+    });
+    let (nl, nr) = (1.0 / wl.max(1.0), 1.0 / wr.max(1.0));
+    for f in input.chunks_exact(in_ch) {
+        let mut l = 0.0;
+        let mut r = 0.0;
+        for (s, w) in f.iter().zip(&weights) {
+            l += s * w.0;
+            r += s * w.1;
+        }
+        out.push(l * nl);
+        out.push(r * nr);
+    }
+}

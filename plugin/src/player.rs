@@ -1,0 +1,316 @@
+//! Control thread: [`Player`], the handle the CLI, the plugin glue and the
+//! editor use to load setlists and drive the transport.
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)]
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
+
+use crate::bridge::{EngineStats, StemMix};
+use crate::engine::{
+    Engine, EngineConfig, ProcessMode, COMMAND_QUEUE_CAPACITY, EVENT_QUEUE_CAPACITY,
+};
+use crate::loader::coordinator::{Control, Coordinator, LoaderStats};
+use crate::loader::prepare::{prepare, PreparedSetlist, StemProblem};
+use crate::loader::worker::{Progress, Workers};
+use crate::setlist::Setlist;
+
+/// Settings of a [`Player`].
+#[derive(Clone, Copy, Debug)]
+pub struct PlayerConfig {
+    /// The engine rate, Hz.
+    pub engine_rate_hz: u32,
+    /// Realtime (never wait) or offline (render may wait for the loader).
+    pub mode: ProcessMode,
+    /// Loader decoding threads; 0 = one per core.
+    pub loader_threads: usize,
+}
+
+impl PlayerConfig {
+    /// Realtime settings at `engine_rate_hz`.
+    pub fn realtime(engine_rate_hz: u32) -> Self {
+        Self {
+            engine_rate_hz,
+            mode: ProcessMode::Realtime,
+            loader_threads: 0,
+        }
+    }
+
+    /// Offline settings at `engine_rate_hz`.
+    pub fn offline(engine_rate_hz: u32) -> Self {
+        Self {
+            mode: ProcessMode::Offline,
+            ..Self::realtime(engine_rate_hz)
+        }
+    }
+}
+
+/// Why a player cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayerError {
+    /// The loader's threads could not be started.
+    #[error("cannot start loader threads: {0}")]
+    Threads(String),
+    /// The engine rate is 0 or absurd.
+    #[error("invalid engine rate {0} Hz (1000 ..= 768000)")]
+    Rate(u32),
+}
+
+/// The control handle: loads setlists, drives the transport, reports
+/// problems and figures. Not realtime-safe; use it from a control, GUI or
+/// main thread. Dropping it stops the loader.
+pub struct Player {
+    config: PlayerConfig,
+    control: Sender<Control>,
+    problems_rx: Receiver<StemProblem>,
+    problems: Mutex<Vec<StemProblem>>,
+    stats: Arc<EngineStats>,
+    loader_stats: Arc<LoaderStats>,
+    progress: Arc<Progress>,
+    pool: Arc<rayon::ThreadPool>,
+    prepared: Mutex<Option<Arc<PreparedSetlist>>>,
+    next_epoch: Mutex<u16>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Player {
+    /// Starts the loader and returns the control handle with the engine to
+    /// move to the audio thread.
+    ///
+    /// # Errors
+    /// [`PlayerError`] if the rate is invalid or threads cannot start.
+    pub fn new(config: PlayerConfig) -> Result<(Player, Engine), PlayerError> {
+        if !(1000..=768_000).contains(&config.engine_rate_hz) {
+            return Err(PlayerError::Rate(config.engine_rate_hz));
+        }
+        let threads = if config.loader_threads == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            config.loader_threads
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("trax-loader-{i}"))
+            // Jobs catch their own panics; this keeps any other panic from
+            // aborting the host.
+            .panic_handler(|p| {
+                tracing::error!("loader task panicked: {}", crate::loader::panic_message(&p));
+            })
+            .build()
+            .map_err(|e| PlayerError::Threads(e.to_string()))?;
+        let pool = Arc::new(pool);
+        let (cmd_tx, cmd_rx) = rtrb::RingBuffer::new(COMMAND_QUEUE_CAPACITY);
+        let (ev_tx, ev_rx) = rtrb::RingBuffer::new(EVENT_QUEUE_CAPACITY);
+        let stats = Arc::new(EngineStats::default());
+        let engine = Engine::new(
+            EngineConfig {
+                engine_rate_hz: config.engine_rate_hz,
+                mode: config.mode,
+            },
+            cmd_rx,
+            ev_tx,
+            Arc::clone(&stats),
+        );
+        let (control, control_rx) = crossbeam_channel::unbounded();
+        let (done_tx, done_rx) = crossbeam_channel::unbounded();
+        let (problems_tx, problems_rx) = crossbeam_channel::unbounded();
+        let progress = Arc::new(Progress::default());
+        let workers = Workers::new(
+            Arc::clone(&pool),
+            done_tx,
+            problems_tx,
+            Arc::clone(&progress),
+        );
+        let loader_stats = Arc::new(LoaderStats::default());
+        let coordinator = Coordinator::new(
+            control_rx,
+            done_rx,
+            cmd_tx,
+            ev_rx,
+            Arc::clone(&stats),
+            Arc::clone(&loader_stats),
+            workers,
+        );
+        let thread = std::thread::Builder::new()
+            .name("trax-coordinator".into())
+            .spawn(move || coordinator.run())
+            .map_err(|e| PlayerError::Threads(e.to_string()))?;
+        Ok((
+            Player {
+                config,
+                control,
+                problems_rx,
+                problems: Mutex::new(Vec::new()),
+                stats,
+                loader_stats,
+                progress,
+                pool,
+                prepared: Mutex::new(None),
+                next_epoch: Mutex::new(0),
+                thread: Some(thread),
+            },
+            engine,
+        ))
+    }
+
+    /// The settings.
+    pub fn config(&self) -> PlayerConfig {
+        self.config
+    }
+
+    /// Probes `setlist`'s stems (in parallel, blocking the caller for ≈ 1 ms
+    /// per stem) and hands it to the loader and the engine. Broken stems are
+    /// reported in [`Self::problems`] and skipped; the rest plays. Returns
+    /// the prepared setlist.
+    pub fn load(&self, setlist: &Setlist) -> Arc<PreparedSetlist> {
+        let epoch = {
+            let mut e = self.next_epoch.lock();
+            let epoch = *e;
+            *e = if epoch >= crate::bridge::ChunkKey::MAX_EPOCH {
+                0
+            } else {
+                epoch + 1
+            };
+            epoch
+        };
+        let (prepared, problems) = prepare(setlist, self.config.engine_rate_hz, epoch, &self.pool);
+        for p in &problems {
+            tracing::warn!("{p}");
+        }
+        {
+            let mut all = self.problems.lock();
+            all.clear();
+            all.extend(problems);
+        }
+        let prepared = Arc::new(prepared);
+        *self.prepared.lock() = Some(Arc::clone(&prepared));
+        let (reply, done) = crossbeam_channel::bounded(1);
+        let _ = self.control.send(Control::Load {
+            prepared: Arc::clone(&prepared),
+            reply,
+        });
+        let _ = done.recv_timeout(Duration::from_secs(10));
+        prepared
+    }
+
+    /// The setlist loaded last.
+    pub fn prepared(&self) -> Option<Arc<PreparedSetlist>> {
+        self.prepared.lock().clone()
+    }
+
+    /// Plays `song` from its start (crossfading if something plays).
+    pub fn play_song(&self, song: usize) {
+        self.play_song_at(song, 0);
+    }
+
+    /// Plays `song` from `frame` on its timeline.
+    pub fn play_song_at(&self, song: usize, frame: u64) {
+        let _ = self.control.send(Control::Play { song, frame });
+    }
+
+    /// Seeks the current song to `frame`: the old position plays until the
+    /// target is ready, then a 10 ms equal-power crossfade.
+    pub fn seek(&self, frame: u64) {
+        let _ = self.control.send(Control::Seek(frame));
+    }
+
+    /// Pauses with a 10 ms fade.
+    pub fn pause(&self) {
+        let _ = self.control.send(Control::Pause);
+    }
+
+    /// Resumes with a 10 ms fade.
+    pub fn resume(&self) {
+        let _ = self.control.send(Control::Resume);
+    }
+
+    /// Stops.
+    pub fn stop(&self) {
+        let _ = self.control.send(Control::Stop);
+    }
+
+    /// Plays the song after the current one.
+    pub fn next(&self) {
+        if let Some(s) = self.stats.active_song() {
+            self.play_song(s + 1);
+        }
+    }
+
+    /// Plays the song before the current one (or restarts the first).
+    pub fn previous(&self) {
+        if let Some(s) = self.stats.active_song() {
+            self.play_song(s.saturating_sub(1));
+        }
+    }
+
+    /// Sets a stem's mix (gain ramps over 10 ms).
+    pub fn set_stem_mix(&self, song: usize, stem: usize, mix: StemMix) {
+        let _ = self.control.send(Control::Mix { song, stem, mix });
+    }
+
+    /// Whether songs advance to the next one at their end (default on).
+    pub fn set_auto_advance(&self, on: bool) {
+        let _ = self.control.send(Control::AutoAdvance(on));
+    }
+
+    /// Asks the loader to look at play positions now.
+    pub fn nudge(&self) {
+        let _ = self.control.send(Control::Nudge);
+    }
+
+    /// Waits until the loader publishes more frames or `timeout` passes
+    /// (offline renders call this when the engine waits for data).
+    pub fn wait_for_progress(&self, timeout: Duration) {
+        self.progress.wait(timeout);
+    }
+
+    /// The engine's counters.
+    pub fn engine_stats(&self) -> &Arc<EngineStats> {
+        &self.stats
+    }
+
+    /// The loader's figures.
+    pub fn loader_stats(&self) -> &Arc<LoaderStats> {
+        &self.loader_stats
+    }
+
+    /// Peak bytes of chunk slots in use since the setlist was loaded.
+    pub fn peak_resident_bytes(&self) -> u64 {
+        self.loader_stats
+            .peak_resident_bytes
+            .load(Ordering::Relaxed)
+    }
+
+    /// Every problem reported since the setlist was loaded, each once.
+    pub fn problems(&self) -> Vec<StemProblem> {
+        let mut all = self.problems.lock();
+        while let Ok(p) = self.problems_rx.try_recv() {
+            // Each kind of problem is reported once per stem.
+            if !all
+                .iter()
+                .any(|q| (q.song, q.stem, q.kind) == (p.song, p.stem, p.kind))
+            {
+                tracing::warn!("{p}");
+                all.push(p);
+            }
+        }
+        all.clone()
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        let _ = self.control.send(Control::Shutdown);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

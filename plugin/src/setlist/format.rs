@@ -1,0 +1,306 @@
+//! Control thread: the setlist file format (TOML, or the corpus's JSON) and
+//! its validation. Field values are checked while parsing, so every error
+//! carries the line, column and field path.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::Path;
+
+use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::{
+    Setlist, SetlistError, Song, Stem, StemMix, GAIN_RANGE_DB, MAX_OFFSET_SECS, MAX_PATH_BYTES,
+    MAX_SONGS, MAX_STEMS_PER_SONG,
+};
+
+/// A list with at most `N` items, refused while parsing when longer.
+struct Bounded<T, const N: usize>(Vec<T>);
+
+impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for Bounded<T, N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T, const N: usize>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for V<T, N> {
+            type Value = Bounded<T, N>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a list of at most {N} items")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    if items.len() == N {
+                        return Err(de::Error::custom(format!(
+                            "more than {N} items (limit {N})"
+                        )));
+                    }
+                    items.push(item);
+                }
+                Ok(Bounded(items))
+            }
+        }
+        d.deserialize_seq(V::<T, N>(PhantomData))
+    }
+}
+
+/// A string of at most [`MAX_PATH_BYTES`] bytes, not empty, no NUL.
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Err(de::Error::custom("must not be empty"));
+        }
+        if s.len() > MAX_PATH_BYTES {
+            return Err(de::Error::custom(format!(
+                "{} bytes long, over the {MAX_PATH_BYTES}-byte limit",
+                s.len()
+            )));
+        }
+        if s.contains('\0') {
+            return Err(de::Error::custom("contains a NUL character"));
+        }
+        Ok(Text(s))
+    }
+}
+
+fn ranged<'de, D: Deserializer<'de>>(d: D, lo: f64, hi: f64, unit: &str) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if !v.is_finite() || v < lo || v > hi {
+        return Err(de::Error::custom(format!(
+            "{v} is out of range ({lo} ..= {hi}{unit})"
+        )));
+    }
+    Ok(v)
+}
+
+fn gain_db<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    ranged(d, GAIN_RANGE_DB.0 as f64, GAIN_RANGE_DB.1 as f64, " dB").map(|v| v as f32)
+}
+
+fn pan<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    ranged(d, -1.0, 1.0, "").map(|v| v as f32)
+}
+
+fn offset_secs<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    ranged(d, 0.0, MAX_OFFSET_SECS, " s")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSetlist {
+    name: Option<Text>,
+    #[serde(alias = "songs")]
+    song: Bounded<FileSong, MAX_SONGS>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSong {
+    #[serde(alias = "title")]
+    name: Option<Text>,
+    #[serde(alias = "stems")]
+    stem: Bounded<FileStem, MAX_STEMS_PER_SONG>,
+    // Informational fields of the corpus JSON, accepted and ignored.
+    #[serde(default, rename = "dir")]
+    _dir: Option<IgnoredAny>,
+    #[serde(default, rename = "frames")]
+    _frames: Option<IgnoredAny>,
+    #[serde(default, rename = "sample_rate")]
+    _sample_rate: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileStem {
+    #[serde(alias = "file")]
+    path: Text,
+    name: Option<Text>,
+    #[serde(default, deserialize_with = "gain_db")]
+    gain_db: f32,
+    #[serde(default, deserialize_with = "pan")]
+    pan: f32,
+    #[serde(default)]
+    mute: bool,
+    #[serde(default)]
+    solo: bool,
+    #[serde(default, deserialize_with = "offset_secs")]
+    offset_secs: f64,
+}
+
+fn line_col(text: &str, byte: usize) -> (usize, usize) {
+    let byte = byte.min(text.len());
+    let before = &text[..byte];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(byte, |nl| byte - nl - 1) + 1;
+    (line, column)
+}
+
+/// Parses setlist `text` read from `path`.
+pub(super) fn parse(path: &Path, text: &str, is_json: bool) -> Result<Setlist, SetlistError> {
+    let parsed: FileSetlist = if is_json {
+        let mut de = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            SetlistError::Parse {
+                path: path.to_path_buf(),
+                line: inner.line(),
+                column: inner.column(),
+                field,
+                message: inner.to_string(),
+            }
+        })?
+    } else {
+        let de = toml::Deserializer::new(text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let (line, column) = inner.span().map_or((1, 1), |s| line_col(text, s.start));
+            SetlistError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                field,
+                message: inner.message().to_string(),
+            }
+        })?
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    let songs: Vec<Song> = parsed
+        .song
+        .0
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| Song {
+            name: s.name.map_or_else(|| format!("Song {}", i + 1), |t| t.0),
+            stems: s
+                .stem
+                .0
+                .into_iter()
+                .map(|st| {
+                    let rel = Path::new(&st.path.0);
+                    let name = st.name.map(|t| t.0).unwrap_or_else(|| {
+                        rel.file_stem()
+                            .map_or_else(|| st.path.0.clone(), |n| n.to_string_lossy().into_owned())
+                    });
+                    Stem {
+                        name,
+                        path: base.join(rel),
+                        mix: StemMix {
+                            gain_db: st.gain_db,
+                            pan: st.pan,
+                            mute: st.mute,
+                            solo: st.solo,
+                        },
+                        offset_secs: st.offset_secs,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    if songs.is_empty() {
+        return Err(SetlistError::Invalid {
+            path: path.to_path_buf(),
+            field: "song".into(),
+            message: "the setlist has no songs".into(),
+        });
+    }
+    if let Some(i) = songs.iter().position(|s| s.stems.is_empty()) {
+        return Err(SetlistError::Invalid {
+            path: path.to_path_buf(),
+            field: format!("song[{i}].stem"),
+            message: "the song has no stems".into(),
+        });
+    }
+    let name = parsed.name.map(|t| t.0).unwrap_or_else(|| {
+        path.file_stem()
+            .map_or_else(|| "setlist".into(), |n| n.to_string_lossy().into_owned())
+    });
+    Ok(Setlist {
+        source: path.to_path_buf(),
+        name,
+        songs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(Path::new("/x/set.toml"), text, false)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn parses_toml_with_defaults_and_relative_paths() {
+        let text = r#"
+name = "Gig"
+[[song]]
+name = "One"
+[[song.stem]]
+path = "one/drums.flac"
+gain_db = -3.0
+pan = -0.25
+mute = true
+[[song.stem]]
+path = "one/bass.wav"
+offset_secs = 1.5
+solo = true
+"#;
+        let s = parse(Path::new("/x/set.toml"), text, false).unwrap();
+        assert_eq!(s.name, "Gig");
+        assert_eq!(s.songs[0].stems[0].path, Path::new("/x/one/drums.flac"));
+        assert_eq!(s.songs[0].stems[0].name, "drums");
+        assert_eq!(s.songs[0].stems[0].mix.gain_db, -3.0);
+        assert!(s.songs[0].stems[0].mix.mute);
+        assert_eq!(s.songs[0].stems[1].offset_secs, 1.5);
+        assert!(s.songs[0].stems[1].mix.solo);
+        assert_eq!(s.songs[0].stems[1].mix.pan, 0.0);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = err("[[song]]\n[[song.stem]]\npath = \"a.flac\"\npan = 2.0\n");
+        assert!(e.starts_with("/x/set.toml:4:"), "{e}");
+        assert!(e.contains("song[0].stem[0].pan"), "{e}");
+        assert!(e.contains("out of range"), "{e}");
+        let e = err("[[song]]\n[[song.stem]]\npath = \"a.flac\"\ngian_db = 1.0\n");
+        assert!(e.contains(":4:") && e.contains("gian_db"), "{e}");
+        let e = err("[[song]]\n[[song.stem]]\n");
+        assert!(e.contains("path"), "{e}");
+        let e = err("[[song]]\n[[song.stem]]\npath = \"\"\n");
+        assert!(e.contains("must not be empty"), "{e}");
+        let e = err("");
+        assert!(e.contains("song"), "{e}");
+        let mut many = String::new();
+        many.push_str("[[song]]\n");
+        for _ in 0..=MAX_STEMS_PER_SONG {
+            many.push_str("[[song.stem]]\npath = \"a.flac\"\n");
+        }
+        let e = err(&many);
+        assert!(e.contains("limit"), "{e}");
+    }
+
+    #[test]
+    fn parses_corpus_json() {
+        let text = r#"{"name": "c", "songs": [{"title": "T", "dir": "d", "frames": 5,
+            "sample_rate": 48000, "stems": [{"name": "s", "file": "d/s.flac", "gain_db": 0.0, "pan": 0.0}]}]}"#;
+        let s = parse(Path::new("/c/setlist.json"), text, true).unwrap();
+        assert_eq!(s.songs[0].name, "T");
+        assert_eq!(s.songs[0].stems[0].path, Path::new("/c/d/s.flac"));
+        let e = parse(
+            Path::new("/c/s.json"),
+            "{\"songs\": [{\"stems\": [{\"file\": 3}]}]}",
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("/c/s.json:1:") && e.contains("songs[0].stems[0].file"),
+            "{e}"
+        );
+    }
+}
