@@ -102,9 +102,11 @@ pub struct SourceReader {
     pending_pos: usize,
     /// Next frame `read` hands out.
     position: u64,
-    /// Frames to drop before `position` is reached (after a seek the first
-    /// packets start before the target).
+    /// The audio ended.
     eof: bool,
+    /// After a seek by scanning: packets ending before this frame are
+    /// skipped without decoding.
+    skip_before: Option<i64>,
     damage: Vec<Damage>,
 }
 
@@ -147,6 +149,30 @@ fn open_error(path: &Path, err: SymphoniaError) -> StemError {
     }
 }
 
+/// Opens the container of `file` (at `path`, for the extension hint and
+/// errors) with gapless playback on.
+fn probe_format(path: &Path, file: File) -> Result<Box<dyn FormatReader>, StemError> {
+    let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let format_opts = FormatOptions {
+        enable_gapless: true,
+        ..FormatOptions::default()
+    };
+    let probed = symphonia::default::get_probe()
+        .format(&hint, mss, &format_opts, &MetadataOptions::default())
+        .map_err(|e| match e {
+            SymphoniaError::Unsupported(_) => StemError::Unsupported {
+                path: path.to_path_buf(),
+                what: "not a recognised audio format".into(),
+            },
+            other => open_error(path, other),
+        })?;
+    Ok(probed.format)
+}
+
 impl SourceReader {
     /// Opens and probes `path`. Not realtime-safe (file I/O).
     ///
@@ -178,25 +204,7 @@ impl SourceReader {
                 what: format!("{file_bytes} bytes (limit {MAX_SOURCE_FILE_BYTES})"),
             });
         }
-        let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
-        let format_opts = FormatOptions {
-            enable_gapless: true,
-            ..FormatOptions::default()
-        };
-        let probed = symphonia::default::get_probe()
-            .format(&hint, mss, &format_opts, &MetadataOptions::default())
-            .map_err(|e| match e {
-                SymphoniaError::Unsupported(_) => StemError::Unsupported {
-                    path: path.to_path_buf(),
-                    what: "not a recognised audio format".into(),
-                },
-                other => open_error(path, other),
-            })?;
-        let format = probed.format;
+        let format = probe_format(path, file)?;
         let track = format
             .tracks()
             .iter()
@@ -248,10 +256,15 @@ impl SourceReader {
             pending_pos: 0,
             position: 0,
             eof: false,
+            skip_before: None,
             damage: Vec::new(),
         };
+        // A header length of 0 or beyond the limit is taken as unknown
+        // (e.g. an Ogg whose first granule position is negative yields a
+        // wrapped-around length): count the packets instead.
+        let max_frames = MAX_SOURCE_SECS * sample_rate_hz as u64;
         reader.info.frames = match params.n_frames {
-            Some(n) if n > 0 => n,
+            Some(n) if n > 0 && n <= max_frames => n,
             _ => reader.count_frames()?,
         };
         if reader.info.frames / sample_rate_hz as u64 > MAX_SOURCE_SECS {
@@ -270,7 +283,9 @@ impl SourceReader {
         loop {
             match self.format.next_packet() {
                 Ok(p) if p.track_id() == self.track_id => {
-                    end = end.max(self.ts_to_frames(p.ts()) + self.ts_to_frames(p.dur()));
+                    let packet_end =
+                        self.ts_to_frames_signed(p.ts()) + self.ts_to_frames(p.dur()) as i64;
+                    end = end.max(packet_end.max(0) as u64);
                 }
                 Ok(_) => {}
                 Err(_) => break,
@@ -282,7 +297,17 @@ impl SourceReader {
                 reason: "no audio packets".into(),
             });
         }
-        self.seek(0)?;
+        // Start again from a fresh reader rather than seeking to 0 (a seek
+        // cannot always reach the very start, e.g. before a negative
+        // timestamp).
+        let file = File::open(&self.path).map_err(|e| StemError::Io {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        self.format = probe_format(&self.path, file)?;
+        self.decoder.reset();
+        self.position = 0;
+        self.eof = false;
         Ok(end)
     }
 
@@ -318,6 +343,18 @@ impl SourceReader {
         }
     }
 
+    /// Like [`Self::ts_to_frames`] for a timestamp that may be negative
+    /// (stored wrapped around in a `u64`, as symphonia does for an Ogg
+    /// stream whose first granule position is negative).
+    fn ts_to_frames_signed(&self, ts: u64) -> i64 {
+        let signed = ts as i64;
+        if signed < 0 {
+            -(self.ts_to_frames(signed.unsigned_abs()) as i64)
+        } else {
+            self.ts_to_frames(ts) as i64
+        }
+    }
+
     fn frames_to_ts(&self, frames: u64) -> u64 {
         match self.time_base {
             Some(tb)
@@ -340,6 +377,7 @@ impl SourceReader {
         self.pending.clear();
         self.pending_pos = 0;
         self.eof = false;
+        self.skip_before = None;
         self.position = frame;
         let preroll = if self.info.lossy {
             LOSSY_PREROLL_FRAMES
@@ -358,8 +396,21 @@ impl SourceReader {
         self.decoder.reset();
         match res {
             Ok(_) => Ok(()),
-            // The data ends before the target (a truncated file): the reader
-            // is at its end; the length check reports the damage.
+            // The format could not seek there (a truncated file, or an index
+            // symphonia cannot use, e.g. an Ogg stream with a negative start
+            // granule). Inside the known length: start over and skip packets
+            // up to the target without decoding them. Past the data: the
+            // reader is at its end and the length check reports it.
+            Err(SymphoniaError::SeekError(_)) if frame < self.info.frames => {
+                let file = File::open(&self.path).map_err(|e| StemError::Io {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
+                self.format = probe_format(&self.path, file)?;
+                self.decoder.reset();
+                self.skip_before = Some(seek_to as i64);
+                Ok(())
+            }
             Err(SymphoniaError::SeekError(_)) => {
                 self.finish();
                 Ok(())
@@ -429,7 +480,13 @@ impl SourceReader {
                 }
             }
         };
-        let start = self.ts_to_frames(packet.ts());
+        let start = self.ts_to_frames_signed(packet.ts());
+        if let Some(skip) = self.skip_before {
+            if start + (self.ts_to_frames(packet.dur()) as i64) <= skip {
+                return Ok(()); // before the pre-roll of a scanning seek
+            }
+            self.skip_before = None;
+        }
         let decoded = match self.decoder.decode(&packet) {
             Ok(d) => d,
             Err(SymphoniaError::DecodeError(_)) => {
@@ -467,13 +524,14 @@ impl SourceReader {
         buf.copy_interleaved_ref(decoded);
         let samples = buf.samples();
         let file_ch = spec.channels.count().max(1);
-        let end = start + frames as u64;
-        if end <= self.position {
-            return Ok(()); // pre-roll before the target
+        let position = self.position as i64;
+        let end = start + frames as i64;
+        if end <= position {
+            return Ok(()); // pre-roll before the target, or before frame 0
         }
-        if start > self.position {
+        if start > position {
             // Frames between position and start never came: silence.
-            let hole = start - self.position;
+            let hole = (start - position) as u64;
             self.damage.push(Damage::Hole {
                 at_frame: self.position,
                 frames: hole,
@@ -481,7 +539,7 @@ impl SourceReader {
             self.pending
                 .resize(hole as usize * self.info.channels as usize, 0.0);
         }
-        let skip = self.position.saturating_sub(start) as usize;
+        let skip = (position - start).max(0) as usize;
         downmix_into(
             &samples[skip * file_ch..frames * file_ch],
             file_ch,

@@ -1,0 +1,170 @@
+//! Helpers shared by the integration tests: the corpus, independent full
+//! decodes, offline renders through the real player and engine.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use trax::engine::Engine;
+use trax::loader::cursor::StemCursor;
+use trax::loader::SourceReader;
+use trax::{Player, PlayerConfig};
+
+/// -90 dBFS as a linear amplitude.
+pub const MINUS_90_DBFS: f32 = 3.162_277_7e-5;
+
+/// The shared corpus (`../shared/corpus` beside the repository, or
+/// `$TRAX_CORPUS`).
+pub fn corpus() -> PathBuf {
+    if let Ok(p) = std::env::var("TRAX_CORPUS") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+/// The song folders of the corpus, sorted.
+pub fn corpus_songs() -> Vec<PathBuf> {
+    let mut songs: Vec<PathBuf> = std::fs::read_dir(corpus().join("songs"))
+        .expect("corpus songs folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    songs.sort();
+    songs
+}
+
+/// Decodes `path` whole with plain symphonia (gapless, no seeking), as
+/// interleaved f32 with the file's channels. Independent of Trax's reader.
+pub fn symphonia_full_decode(path: &Path) -> (usize, u32, Vec<f32>) {
+    use symphonia::core::audio::SampleBuffer;
+    use symphonia::core::codecs::DecoderOptions;
+    use symphonia::core::formats::FormatOptions;
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+    use symphonia::core::probe::Hint;
+    let file = std::fs::File::open(path).expect("open");
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(e) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(e);
+    }
+    let opts = FormatOptions {
+        enable_gapless: true,
+        ..Default::default()
+    };
+    let mut format = symphonia::default::get_probe()
+        .format(&hint, mss, &opts, &MetadataOptions::default())
+        .expect("probe")
+        .format;
+    let track = format.default_track().expect("track").clone();
+    let mut dec = symphonia::default::get_codecs()
+        .make(&track.codec_params, &DecoderOptions::default())
+        .expect("decoder");
+    let channels = track.codec_params.channels.expect("channels").count();
+    let rate = track.codec_params.sample_rate.expect("rate");
+    let mut out = Vec::new();
+    while let Ok(packet) = format.next_packet() {
+        if packet.track_id() != track.id {
+            continue;
+        }
+        let Ok(buf) = dec.decode(&packet) else {
+            continue;
+        };
+        let mut sb = SampleBuffer::<f32>::new(buf.capacity() as u64, *buf.spec());
+        sb.copy_interleaved_ref(buf);
+        // Frames at negative timestamps (an Ogg stream starting with a
+        // negative granule position) come before the start: drop them.
+        let before_zero = (-(packet.ts() as i64)).max(0) as usize * channels;
+        out.extend_from_slice(&sb.samples()[before_zero.min(sb.samples().len())..]);
+    }
+    (channels, rate, out)
+}
+
+/// A stem decoded whole through Trax's cursor from frame 0 (sequential, at
+/// `engine_hz`), as interleaved samples with the cursor's channels.
+pub fn cursor_full_decode(path: &Path, engine_hz: u32) -> (usize, Vec<f32>) {
+    let mut c =
+        StemCursor::new(SourceReader::open(path).expect("open"), engine_hz).expect("cursor");
+    let mut out = Vec::new();
+    while c.read(&mut out, 8192).expect("read") > 0 {}
+    (c.channels(), out)
+}
+
+/// Expands interleaved `channels`-channel samples to stereo frames.
+pub fn to_stereo(samples: &[f32], channels: usize) -> Vec<[f32; 2]> {
+    match channels {
+        1 => samples.iter().map(|&s| [s, s]).collect(),
+        _ => samples
+            .chunks_exact(channels)
+            .map(|f| [f[0], f[1]])
+            .collect(),
+    }
+}
+
+/// Largest absolute difference, over the common length.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Starts an offline player and loads `setlist` (engine picks up the
+/// setlist on its first process call).
+pub fn offline_player(setlist: &Path, rate: u32) -> (Player, Engine, trax::setlist::Setlist) {
+    let list = trax::setlist::load(setlist).expect("setlist");
+    let (player, engine) = Player::new(PlayerConfig::offline(rate)).expect("player");
+    player.load(&list);
+    (player, engine, list)
+}
+
+/// Runs the engine until it has taken every queued command (a zero-length
+/// process call renders nothing) and `done()` is true.
+pub fn pump_until(engine: &mut Engine, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        engine.process(&mut [], &mut []);
+        if done() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "engine never took the command");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// Renders offline with `block` frames per call until the transport stops
+/// (or `max_frames`), waiting for the loader where the engine asks.
+/// Returns interleaved stereo.
+pub fn render_until_stopped(
+    player: &Player,
+    engine: &mut Engine,
+    block: usize,
+    max_frames: u64,
+) -> Vec<f32> {
+    let stats = player.engine_stats().clone();
+    let mut l = vec![0.0f32; block];
+    let mut r = vec![0.0f32; block];
+    let mut out = Vec::new();
+    let mut started = false;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while (out.len() / 2) < max_frames as usize {
+        let n = engine.process(&mut l, &mut r);
+        for i in 0..n {
+            out.push(l[i]);
+            out.push(r[i]);
+        }
+        let state = stats.transport();
+        if state != trax::bridge::TransportState::Stopped {
+            started = true;
+        }
+        if n < block {
+            if started && state == trax::bridge::TransportState::Stopped {
+                break;
+            }
+            assert!(Instant::now() < deadline, "offline render stalled");
+            player.nudge();
+            player.wait_for_progress(Duration::from_millis(2));
+        }
+    }
+    out
+}
