@@ -55,6 +55,8 @@ pub struct EngineStats {
     song_starts: AtomicU64,
     /// Commands dropped because the audio thread's queue was full.
     commands_dropped: AtomicU64,
+    /// `Cue` commands the audio thread has taken.
+    cues_taken: AtomicU64,
     /// Events dropped because the queue to the loader was full.
     events_dropped: AtomicU64,
 }
@@ -73,6 +75,7 @@ impl Default for EngineStats {
             gated_frames: AtomicU64::new(0),
             song_starts: AtomicU64::new(0),
             commands_dropped: AtomicU64::new(0),
+            cues_taken: AtomicU64::new(0),
             events_dropped: AtomicU64::new(0),
         }
     }
@@ -173,6 +176,14 @@ impl EngineStats {
     /// Sender side (any thread). Realtime-safe.
     pub fn add_command_dropped(&self) {
         self.commands_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+    /// `Cue` commands taken so far. Realtime-safe.
+    pub fn cues_taken(&self) -> u64 {
+        self.cues_taken.load(Ordering::Relaxed)
+    }
+    /// Audio side. Realtime-safe.
+    pub fn add_cue_taken(&self) {
+        self.cues_taken.fetch_add(1, Ordering::Relaxed);
     }
     /// Events the loader never saw because its queue was full. Realtime-safe.
     pub fn events_dropped(&self) -> u64 {

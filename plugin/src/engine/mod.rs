@@ -325,6 +325,7 @@ impl Engine {
         if matches!(self.decks[d].role, DeckRole::Playing | DeckRole::FadingOut) {
             return;
         }
+        self.stats.add_cue_taken();
         let deck = &mut self.decks[d];
         deck.role = DeckRole::Cued(action);
         deck.song = song;
