@@ -32,7 +32,7 @@ fn plan_song(dir: &Path, seed: u64) -> Vec<StemPlan> {
         .collect();
     files.sort();
     let n = files.len();
-    let solo_song = seed % 3 == 0;
+    let solo_song = seed.is_multiple_of(3);
     files
         .into_iter()
         .enumerate()
