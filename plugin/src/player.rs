@@ -32,6 +32,10 @@ pub struct PlayerConfig {
     pub mode: ProcessMode,
     /// Loader decoding threads; 0 = one per core.
     pub loader_threads: usize,
+    /// Delay the loader adds after every decoded block of ≤ 4096 frames:
+    /// simulates slow storage or an overloaded machine, to test and
+    /// demonstrate underrun handling. Zero in normal use.
+    pub read_delay: Duration,
 }
 
 impl PlayerConfig {
@@ -41,6 +45,7 @@ impl PlayerConfig {
             engine_rate_hz,
             mode: ProcessMode::Realtime,
             loader_threads: 0,
+            read_delay: Duration::ZERO,
         }
     }
 
@@ -128,6 +133,7 @@ impl Player {
             done_tx,
             problems_tx,
             Arc::clone(&progress),
+            config.read_delay,
         );
         let loader_stats = Arc::new(LoaderStats::default());
         let coordinator = Coordinator::new(

@@ -42,6 +42,10 @@ pub struct RenderArgs {
     /// Loader threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub loader_threads: usize,
+    /// Delay the loader adds after each decoded block, in ms: simulates slow
+    /// storage to show underrun handling.
+    #[arg(long, default_value_t = 0.0, value_name = "MS")]
+    pub read_delay_ms: f64,
 }
 
 #[derive(Default, Clone)]
@@ -106,6 +110,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     };
     let config = PlayerConfig {
         loader_threads: args.loader_threads,
+        read_delay: Duration::from_secs_f64(args.read_delay_ms.max(0.0) / 1e3),
         ..config
     };
     let (player, mut engine) = Player::new(config)?;

@@ -138,16 +138,19 @@ pub struct Workers {
     problems_tx: Sender<StemProblem>,
     progress: Arc<Progress>,
     next_seq: std::sync::atomic::AtomicU64,
+    read_delay: std::time::Duration,
 }
 
 impl Workers {
     /// Shares `pool` for decoding; finished jobs go to `done_tx`, problems
-    /// to `problems_tx`.
+    /// to `problems_tx`. `read_delay` is added after every decoded block
+    /// (fault injection: slow storage).
     pub fn new(
         pool: Arc<rayon::ThreadPool>,
         done_tx: Sender<Done>,
         problems_tx: Sender<StemProblem>,
         progress: Arc<Progress>,
+        read_delay: std::time::Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
             pool,
@@ -157,6 +160,7 @@ impl Workers {
             problems_tx,
             progress,
             next_seq: std::sync::atomic::AtomicU64::new(0),
+            read_delay,
         })
     }
 
@@ -323,6 +327,9 @@ impl Workers {
             match cursor.read(&mut buf, want) {
                 Ok(0) => break,
                 Ok(n) => {
+                    if !self.read_delay.is_zero() {
+                        std::thread::sleep(self.read_delay);
+                    }
                     slot.write_frames(written, &buf);
                     written += n as u32;
                     self.progress.bump();

@@ -1,0 +1,205 @@
+//! Broken and missing files: each is reported by file name and cause, the
+//! other stems play, nothing panics, and nothing plays as garbage.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use trax::loader::{ProblemKind, Severity};
+
+const ENGINE_HZ: u32 = 48_000;
+
+#[test]
+fn every_broken_stem_is_reported_by_name_and_cause() {
+    let setlist = corpus().join("setlist_broken.json");
+    let (player, mut engine, list) = offline_player(&setlist, ENGINE_HZ);
+    player.play_song(0);
+    let out = render_until_stopped(&player, &mut engine, 512, u64::MAX);
+    assert!(out.iter().all(|v| v.is_finite()), "non-finite output");
+    let problems = player.problems();
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    let expect: &[(&str, Severity, ProblemKind, &str)] = &[
+        (
+            "bad_fmt_chunk.wav",
+            Severity::Skipped,
+            ProblemKind::Unplayable,
+            "channel",
+        ),
+        (
+            "bad_header.wav",
+            Severity::Skipped,
+            ProblemKind::Unplayable,
+            "not a recognised audio format",
+        ),
+        (
+            "corrupt_frames.flac",
+            Severity::Damaged,
+            ProblemKind::Corrupt,
+            "replaced by silence",
+        ),
+        (
+            "ogg_named_as.mp3",
+            Severity::Warning,
+            ProblemKind::Extension,
+            "vorbis",
+        ),
+        (
+            "text_renamed.flac",
+            Severity::Skipped,
+            ProblemKind::Unplayable,
+            "not a recognised audio format",
+        ),
+        (
+            "truncated.flac",
+            Severity::Damaged,
+            ProblemKind::Truncated,
+            "truncated",
+        ),
+        (
+            "truncated.mp3",
+            Severity::Damaged,
+            ProblemKind::Truncated,
+            "truncated",
+        ),
+        (
+            "truncated.ogg",
+            Severity::Damaged,
+            ProblemKind::Truncated,
+            "truncated",
+        ),
+        (
+            "truncated_data.wav",
+            Severity::Damaged,
+            ProblemKind::Truncated,
+            "truncated",
+        ),
+        (
+            "truncated_header.wav",
+            Severity::Skipped,
+            ProblemKind::Unplayable,
+            "header",
+        ),
+        (
+            "zero_length.flac",
+            Severity::Skipped,
+            ProblemKind::Unplayable,
+            "empty",
+        ),
+        (
+            "this_file_does_not_exist.flac",
+            Severity::Skipped,
+            ProblemKind::Unplayable,
+            "No such file",
+        ),
+    ];
+    assert_eq!(list.songs[0].stems.len(), expect.len());
+    for (stem, (file, severity, kind, cause)) in expect.iter().enumerate() {
+        let p = problems
+            .iter()
+            .find(|p| p.stem == stem && p.kind == *kind)
+            .unwrap_or_else(|| panic!("{file}: no {kind:?} problem reported"));
+        assert_eq!(p.severity, *severity, "{file}");
+        assert!(
+            p.message.contains(file),
+            "{file}: message does not name the file: {}",
+            p.message
+        );
+        assert!(
+            p.message.contains(cause),
+            "{file}: message does not give the cause: {}",
+            p.message
+        );
+    }
+}
+
+fn write(dir: &Path, name: &str, good: &[PathBuf], broken: &[&str]) -> PathBuf {
+    let mut text = String::from("[[song]]\nname = \"mixed\"\n");
+    for p in good {
+        text.push_str(&format!(
+            "[[song.stem]]\npath = {:?}\n",
+            p.display().to_string()
+        ));
+    }
+    for b in broken {
+        let p = corpus().join("broken").join(b);
+        text.push_str(&format!(
+            "[[song.stem]]\npath = {:?}\n",
+            p.display().to_string()
+        ));
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn render(setlist: &Path) -> (Vec<f32>, Vec<trax::loader::StemProblem>) {
+    let (player, mut engine, _) = offline_player(setlist, ENGINE_HZ);
+    player.play_song(0);
+    let out = render_until_stopped(&player, &mut engine, 512, u64::MAX);
+    (out, player.problems())
+}
+
+#[test]
+fn unplayable_stems_are_skipped_and_the_rest_plays_exactly() {
+    let dir = std::env::temp_dir().join(format!("trax-broken-{}", std::process::id()));
+    let song = corpus().join("songs/03_planetblupi_music000");
+    let good = vec![
+        song.join("01_acc_1_piano.wav"),
+        song.join("06_drums_snare.wav"),
+    ];
+    let clean = write(&dir, "clean.toml", &good, &[]);
+    let mixed = write(
+        &dir,
+        "mixed.toml",
+        &good,
+        &[
+            "bad_fmt_chunk.wav",
+            "bad_header.wav",
+            "text_renamed.flac",
+            "truncated_header.wav",
+            "zero_length.flac",
+            "this_file_does_not_exist.flac",
+        ],
+    );
+    let (want, none) = render(&clean);
+    assert!(none.is_empty(), "{none:?}");
+    let (got, problems) = render(&mixed);
+    assert_eq!(problems.len(), 6, "{problems:?}");
+    assert!(problems.iter().all(|p| p.severity == Severity::Skipped));
+    assert!(
+        got == want,
+        "the playable stems must play exactly as without the broken ones"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn damaged_stems_play_their_intact_audio_and_silence_elsewhere() {
+    let dir = std::env::temp_dir().join(format!("trax-damaged-{}", std::process::id()));
+    let truncated = corpus().join("broken/truncated_data.wav");
+    let setlist = write(&dir, "damaged.toml", &[], &["truncated_data.wav"]);
+    // At the file's own rate, so the render is the decoded samples.
+    let (player, mut engine, _) = offline_player(&setlist, 44_100);
+    player.play_song(0);
+    let got = render_until_stopped(&player, &mut engine, 512, u64::MAX);
+    let problems = player.problems();
+    assert!(
+        problems.iter().any(|p| p.kind == ProblemKind::Truncated),
+        "{problems:?}"
+    );
+    // The intact part equals a plain decode of what is in the file; the rest
+    // (to the header's length) is exact silence.
+    let (ch, _rate, intact) = symphonia_full_decode(&truncated);
+    assert_eq!(ch, 2);
+    assert_eq!(got.len(), 352_800 * 2, "the song keeps the header's length");
+    assert!(got[..intact.len()] == intact[..], "intact audio");
+    assert!(
+        got[intact.len()..].iter().all(|&v| v == 0.0),
+        "silence after the end of the data"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
