@@ -1,1 +1,144 @@
-fn main() {}
+//! `cargo xtask demo|test`: the README's two commands.
+//!
+//! - `demo`: installs missing system packages (Debian/Ubuntu; elsewhere it
+//!   says what to install), builds the release `trax` binary and renders the
+//!   bundled demo setlist at real time, printing the report.
+//! - `test`: installs missing system packages and runs the whole test
+//!   suite (what `.ci/run` calls).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// Debian/Ubuntu packages the build and the tests need, with the reason.
+/// The engine is pure Rust (symphonia, rubato): nothing beyond a C linker,
+/// which rustup already requires.
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask demo [render options]   render the demo setlist at real time\n\
+                 \x20      cargo xtask test [cargo test options]  run the whole test suite"
+            );
+            bail!("unknown or missing xtask command")
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Installs the missing packages of `packages` with apt-get (as root, or
+/// through sudo), or says exactly what to install where apt-get is absent.
+fn ensure_system_packages(packages: &[(&str, &str)]) -> Result<()> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    if !have("dpkg-query") || !have("apt-get") {
+        eprintln!("xtask: not a Debian/Ubuntu system; make sure these are installed:");
+        for (p, why) in packages {
+            eprintln!("  {p}: {why}");
+        }
+        return Ok(());
+    }
+    let missing: Vec<&str> = packages
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| {
+            !Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", p])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let prefix: Vec<&str> = if is_root {
+        vec![]
+    } else if have("sudo") {
+        vec!["sudo"]
+    } else {
+        bail!("run as root: apt-get install -y {}", missing.join(" "));
+    };
+    let apt = |args: &[&str]| {
+        let mut c = Command::new(prefix.first().copied().unwrap_or("apt-get"));
+        if !prefix.is_empty() {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(apt(&["update", "-q"]))?;
+    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+    install.extend(&missing);
+    run(apt(&install))
+}
+
+fn demo(extra: &[String]) -> Result<()> {
+    ensure_system_packages(SYSTEM_PACKAGES)?;
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "trax-standalone"]);
+    run(build)?;
+    let root = root();
+    let out = root.join("target/demo.wav");
+    let mut render = Command::new(root.join("target/release/trax"));
+    render
+        .current_dir(&root)
+        .arg("render")
+        .arg(root.join("assets/demo/setlist.toml"))
+        .arg("-o")
+        .arg(&out)
+        .arg("--realtime")
+        .args(extra);
+    eprintln!(
+        "xtask: rendering the demo setlist at real time (about 90 s) to {}",
+        out.display()
+    );
+    run(render)
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    ensure_system_packages(SYSTEM_PACKAGES)?;
+    let mut t = cargo();
+    t.args(["test", "--workspace"]).args(extra);
+    run(t)
+}

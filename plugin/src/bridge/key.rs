@@ -69,6 +69,7 @@ impl ChunkKey {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

@@ -34,6 +34,7 @@ pub fn fade_in(i: u32, len: u32) -> f32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

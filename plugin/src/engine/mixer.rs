@@ -119,6 +119,7 @@ impl GainRamp {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

@@ -28,11 +28,17 @@ pub struct StemRef {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Segment {
     /// Outside the stem's audio.
-    Silence { frames: u32 },
+    Silence {
+        /// Length, frames.
+        frames: u32,
+    },
     /// Inside chunk `chunk`.
     Data {
+        /// Chunk index in the stem.
         chunk: u32,
+        /// First frame within the chunk.
         in_chunk: u32,
+        /// Length, frames.
         frames: u32,
     },
 }
@@ -133,6 +139,7 @@ pub fn read_stem(setlist: &EngineSetlist, stem: &StemRef, pos: u64, out: &mut [f
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

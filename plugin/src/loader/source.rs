@@ -60,11 +60,18 @@ pub struct SourceInfo {
 pub enum Damage {
     /// Packets were missing or undecodable: `frames` frames from `at_frame`
     /// (source rate) were replaced by silence.
-    Hole { at_frame: u64, frames: u64 },
+    Hole {
+        /// First missing frame (source rate).
+        at_frame: u64,
+        /// Missing frames.
+        frames: u64,
+    },
     /// Audio ended at `decoded_frames` though the header says
     /// `header_frames`.
     Truncated {
+        /// Where the audio ended (or a bound on it).
         decoded_frames: u64,
+        /// The header's length.
         header_frames: u64,
     },
 }
