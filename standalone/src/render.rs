@@ -36,6 +36,10 @@ pub struct RenderArgs {
     /// Seek to a random position every SECS seconds of output.
     #[arg(long, value_name = "SECS")]
     pub seek_every: Option<f64>,
+    /// With --seek-every: seeks per song, after which the song plays to its
+    /// end (random seeks alone would never reach it).
+    #[arg(long, default_value_t = 4)]
+    pub seeks_per_song: u64,
     /// Seed for --seek-every.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -252,7 +256,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
             if let (Some(every), Some(at)) = (seek_every_frames, next_seek) {
                 if output_frames >= at {
                     let len = prepared.songs[song].length_frames;
-                    if len > 0 {
+                    if len > 0 && r.seeks < args.seeks_per_song {
                         // Keep clear of the last 2 s so the song still ends.
                         let hi = len.saturating_sub(2 * args.rate as u64).max(1);
                         player.seek(rng.gen_range(0..hi));

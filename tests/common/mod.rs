@@ -2,6 +2,8 @@
 //! decodes, offline renders through the real player and engine.
 #![allow(dead_code)]
 
+pub mod scenario;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -11,20 +11,31 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-/// Debian/Ubuntu packages the build and the tests need, with the reason.
-/// The engine is pure Rust (symphonia, rubato): nothing beyond a C linker,
-/// which rustup already requires.
-const SYSTEM_PACKAGES: &[(&str, &str)] = &[];
+/// Debian/Ubuntu packages the build needs, with the reason. The engine is
+/// pure Rust (symphonia, rubato): nothing beyond the C linker rustup
+/// already requires.
+const BUILD_PACKAGES: &[(&str, &str)] = &[];
+
+/// Packages the test suite needs on top.
+const TEST_PACKAGES: &[(&str, &str)] = &[(
+    "libclang-rt-22-dev",
+    "RealtimeSanitizer runtime (libclang_rt.rtsan-x86_64.a) for tests/rtsan.rs",
+)];
+
+/// Where libclang-rt-22-dev installs the RTSan runtime.
+const RTSAN_LIB: &str = "/usr/lib/llvm-22/lib/clang/22/lib/linux/libclang_rt.rtsan-x86_64.a";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("stress") => stress(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask demo [render options]   render the demo setlist at real time\n\
-                 \x20      cargo xtask test [cargo test options]  run the whole test suite"
+                 \x20      cargo xtask test [cargo test options]  run the whole test suite\n\
+                 \x20      cargo xtask stress [render options]  demo at real time, seek every 2 s, both cores loaded"
             );
             bail!("unknown or missing xtask command")
         }
@@ -114,7 +125,7 @@ fn ensure_system_packages(packages: &[(&str, &str)]) -> Result<()> {
 }
 
 fn demo(extra: &[String]) -> Result<()> {
-    ensure_system_packages(SYSTEM_PACKAGES)?;
+    ensure_system_packages(BUILD_PACKAGES)?;
     let mut build = cargo();
     build.args(["build", "--release", "-p", "trax-standalone"]);
     run(build)?;
@@ -136,9 +147,60 @@ fn demo(extra: &[String]) -> Result<()> {
     run(render)
 }
 
+/// The demo setlist rendered at real time with a seek every 2 s while one
+/// busy-looping process per core competes for the CPU; the report's
+/// underrun count is the figure.
+fn stress(extra: &[String]) -> Result<()> {
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "trax-standalone"]);
+    run(build)?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut hogs = Vec::new();
+    for _ in 0..cores {
+        hogs.push(
+            Command::new("sh")
+                .args(["-c", "while :; do :; done"])
+                .spawn()
+                .context("cannot start a CPU load process")?,
+        );
+    }
+    eprintln!(
+        "xtask: {cores} busy-loop processes running (pids {:?})",
+        hogs.iter().map(|h| h.id()).collect::<Vec<_>>()
+    );
+    let root = root();
+    let mut render = Command::new(root.join("target/release/trax"));
+    render
+        .current_dir(&root)
+        .arg("render")
+        .arg(root.join("assets/demo/setlist.toml"))
+        .arg("-o")
+        .arg(root.join("target/stress.wav"))
+        .args(["--realtime", "--seek-every", "2"])
+        .args(extra);
+    let result = run(render);
+    for mut h in hogs {
+        let _ = h.kill();
+        let _ = h.wait();
+    }
+    result
+}
+
 fn test(extra: &[String]) -> Result<()> {
-    ensure_system_packages(SYSTEM_PACKAGES)?;
+    ensure_system_packages(BUILD_PACKAGES)?;
+    ensure_system_packages(TEST_PACKAGES)?;
     let mut t = cargo();
     t.args(["test", "--workspace"]).args(extra);
-    run(t)
+    run(t)?;
+    // The same process-path scenario under RealtimeSanitizer.
+    let lib = std::env::var("RTSAN_LIB_PATH").unwrap_or_else(|_| RTSAN_LIB.into());
+    if !Path::new(&lib).exists() {
+        bail!("RealtimeSanitizer runtime not found at {lib}: install libclang-rt-22-dev or set RTSAN_LIB_PATH");
+    }
+    let mut rt = cargo();
+    rt.args(["test", "--features", "rtsan", "--test", "rtsan"])
+        .args(extra)
+        .env("RTSAN_ENABLE", "1")
+        .env("RTSAN_LIB_PATH", &lib);
+    run(rt)
 }

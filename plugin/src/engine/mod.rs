@@ -43,7 +43,8 @@ pub const START_GATE_FRAMES: u32 = 2048;
 pub const COMMAND_QUEUE_CAPACITY: usize = 1024;
 
 /// Capacity of the event queue from the audio thread: at most a few events
-/// per block, drained every loader tick (5 ms).
+/// per block, drained at every loader wake-up (at least every 20 ms while
+/// playing).
 pub const EVENT_QUEUE_CAPACITY: usize = 1024;
 
 /// Whether `process()` may wait for data.
