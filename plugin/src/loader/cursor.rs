@@ -10,11 +10,12 @@
 //! of a continuous decode (within float rounding), so chunk seams are
 //! inaudible.
 //!
-//! Why FFT and not sinc: `benches/resampler.rs` measures both on corpus
-//! stems. The FFT resampler's filter is a Blackman-Harris windowed sinc as
-//! long as the block (≈ 1000 taps), with stop-band attenuation well past
-//! -100 dB, and it runs ≈ 8× faster than rubato's high-quality asynchronous
-//! sinc resampler, which matters with 30 stems to convert.
+//! Why FFT and not sinc: `benches/resampler.rs` measures both in one run.
+//! The FFT resampler's filter is a Blackman-Harris windowed sinc as long as
+//! the block (≈ 1000 taps); it runs ≈ 7× faster than rubato's high-quality
+//! asynchronous sinc resampler (256 taps, 256× oversampled) on corpus stems,
+//! which matters with 30 stems to convert, and its error on a test sine is
+//! lower (see the README for the figures).
 
 use rubato::{FftFixedInOut, Resampler};
 
@@ -24,9 +25,29 @@ use super::source::SourceReader;
 /// Resampler blocks decoded before a seek target and dropped.
 pub const PREROLL_BLOCKS: u64 = 2;
 
-/// Desired source frames per resampler block (rubato rounds it to a
-/// multiple of the reduced rate ratio): ≈ 21 ms at 48 kHz.
+/// Desired source frames per resampler block: ≈ 21 ms at 48 kHz.
 const RESAMPLER_BLOCK_FRAMES: usize = 1024;
+
+/// Source frames per resampler block for `src_hz` → `engine_hz`: a multiple
+/// of the reduced ratio's input side (as rubato requires) near
+/// [`RESAMPLER_BLOCK_FRAMES`], and even. With an odd block the FFT
+/// resampler's filter is centred half an input frame early: 44.1 → 48 kHz
+/// then leads by 0.544 output frames (measured by `benches/resampler.rs`),
+/// which would put 44.1 kHz stems 11 µs ahead of 48 kHz stems of the same
+/// song.
+pub fn resampler_block_frames(src_hz: u32, engine_hz: u32) -> usize {
+    let mut a = src_hz as usize;
+    let mut b = engine_hz as usize;
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let m = src_hz as usize / a.max(1);
+    let mut k = RESAMPLER_BLOCK_FRAMES.div_ceil(m).max(1);
+    if (m * k) % 2 == 1 {
+        k += 1;
+    }
+    m * k
+}
 
 /// Engine-rate length of a stem of `src_frames` frames at `src_hz`.
 pub fn engine_length_frames(src_frames: u64, src_hz: u32, engine_hz: u32) -> u64 {
@@ -59,7 +80,7 @@ impl BlockResampler {
         let inner = FftFixedInOut::<f32>::new(
             src_hz as usize,
             engine_hz as usize,
-            RESAMPLER_BLOCK_FRAMES,
+            resampler_block_frames(src_hz, engine_hz),
             channels,
         )
         .map_err(|e| e.to_string())?;
