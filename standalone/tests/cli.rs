@@ -1,0 +1,89 @@
+//! The `trax` binary: `render` on the bundled demo (one song, offline),
+//! its report, and the exit status and message for unreadable setlists.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn trax() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trax"))
+}
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/demo/setlist.toml")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trax-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn render_one_demo_song_offline_and_report() {
+    let out = tmp("song3.wav");
+    let o = trax()
+        .args(["render"])
+        .arg(demo())
+        .arg("-o")
+        .arg(&out)
+        .args(["--song", "3", "--block-frames", "333"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains("first audio"), "{stdout}");
+    assert!(stdout.contains("Planet Blupi music003"), "{stdout}");
+    assert!(stdout.contains("0 underruns"), "{stdout}");
+    // 22 s at 48 kHz, stereo float.
+    let r = hound::WavReader::open(&out).unwrap();
+    assert_eq!(r.spec().channels, 2);
+    assert_eq!(r.spec().sample_rate, 48_000);
+    assert_eq!(r.duration(), 22 * 48_000);
+    let _ = std::fs::remove_file(&out);
+}
+
+#[test]
+fn unreadable_setlists_exit_non_zero_naming_the_file() {
+    let missing = tmp("nope.toml");
+    let o = trax()
+        .arg("render")
+        .arg(&missing)
+        .args(["-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("nope.toml"), "{err}");
+
+    let bad = tmp("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[song]]\n[[song.stem]]\npath = \"a.flac\"\ngain_db = \"loud\"\n",
+    )
+    .unwrap();
+    let o = trax()
+        .arg("render")
+        .arg(&bad)
+        .args(["-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.toml:4:") && err.contains("gain_db"),
+        "{err}"
+    );
+
+    let o = trax()
+        .arg("render")
+        .arg(demo())
+        .args(["-o", "/dev/null", "--song", "9"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("3 songs"));
+}
