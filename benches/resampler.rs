@@ -83,51 +83,53 @@ fn sine_error_db(out: &[f32], amp: f64, f_hz: f64, rate: f64) -> f64 {
     10.0 * (sum / (out.len() - 2 * skip) as f64).log10()
 }
 
+/// Least-squares fit of `a·sin(w n) + b·cos(w n)` to the middle 80 % of
+/// `out`; returns `(a, b, w, first, count)`.
+fn fit_sine(out: &[f32], f_hz: f64, rate: f64) -> (f64, f64, f64, usize, usize) {
+    let w = 2.0 * std::f64::consts::PI * f_hz / rate;
+    let skip = out.len() / 10;
+    let count = out.len() - 2 * skip;
+    let (mut ss, mut sc, mut cc, mut ys, mut yc) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (n, y) in out.iter().enumerate().skip(skip).take(count) {
+        let (s, c) = (w * n as f64).sin_cos();
+        ss += s * s;
+        sc += s * c;
+        cc += c * c;
+        ys += *y as f64 * s;
+        yc += *y as f64 * c;
+    }
+    let det = ss * cc - sc * sc;
+    (
+        (ys * cc - yc * sc) / det,
+        (yc * ss - ys * sc) / det,
+        w,
+        skip,
+        count,
+    )
+}
+
 /// RMS residual in dB after removing the best-fitting sine of frequency
 /// `f_hz` (any amplitude and phase): noise and distortion, independent of
 /// timing.
 fn sine_residual_db(out: &[f32], f_hz: f64, rate: f64) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * f_hz / rate;
-    let skip = out.len() / 10;
-    let mid = || out.iter().enumerate().skip(skip).take(out.len() - 2 * skip);
-    let (mut ss, mut sc, mut cc, mut ys, mut yc) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (n, y) in mid() {
-        let (s, c) = (w * n as f64).sin_cos();
-        ss += s * s;
-        sc += s * c;
-        cc += c * c;
-        ys += *y as f64 * s;
-        yc += *y as f64 * c;
-    }
-    let det = ss * cc - sc * sc;
-    let a = (ys * cc - yc * sc) / det;
-    let b = (yc * ss - ys * sc) / det;
-    let mut sum = 0.0;
-    for (n, y) in mid() {
-        let (s, c) = (w * n as f64).sin_cos();
-        sum += (*y as f64 - a * s - b * c).powi(2);
-    }
-    10.0 * (sum / (out.len() - 2 * skip) as f64).log10()
+    let (a, b, w, skip, count) = fit_sine(out, f_hz, rate);
+    let sum: f64 = out
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .take(count)
+        .map(|(n, y)| {
+            let (s, c) = (w * n as f64).sin_cos();
+            (*y as f64 - a * s - b * c).powi(2)
+        })
+        .sum();
+    10.0 * (sum / count as f64).log10()
 }
 
 /// Time offset (output frames; positive = late) of `out` against the exact
-/// sine, from a least-squares fit of `a·sin + b·cos`.
+/// sine: `y ≈ A sin(w n + φ)` with `φ = atan2(b, a)` is a lag of `-φ/w`.
 fn sine_lag_frames(out: &[f32], f_hz: f64, rate: f64) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * f_hz / rate;
-    let (mut ss, mut sc, mut cc, mut ys, mut yc) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    let skip = out.len() / 10;
-    for (n, y) in out.iter().enumerate().skip(skip).take(out.len() - 2 * skip) {
-        let (s, c) = (w * n as f64).sin_cos();
-        ss += s * s;
-        sc += s * c;
-        cc += c * c;
-        ys += *y as f64 * s;
-        yc += *y as f64 * c;
-    }
-    let det = ss * cc - sc * sc;
-    let a = (ys * cc - yc * sc) / det;
-    let b = (yc * ss - ys * sc) / det;
-    // y ≈ A sin(w n + φ) with φ = atan2(b, a): a lag of -φ/w frames.
+    let (a, b, w, _, _) = fit_sine(out, f_hz, rate);
     -b.atan2(a) / w
 }
 

@@ -91,22 +91,27 @@ fn trax_first_audio(files: &[PathBuf], cold: bool) -> f64 {
     until_playing(&player, &mut engine, t0).as_secs_f64() * 1e3
 }
 
-fn creek_first_audio(files: &[PathBuf], cold: bool) -> f64 {
-    if cold {
-        drop_page_cache(files);
-    }
-    let t0 = Instant::now();
-    let mut streams: Vec<ReadDiskStream<SymphoniaDecoder>> = files
+/// One creek stream per file, as creek's README sets them up: cache the
+/// start, seek there.
+fn open_creek_streams(files: &[PathBuf]) -> Vec<ReadDiskStream<SymphoniaDecoder>> {
+    files
         .iter()
         .map(|f| {
-            // As creek's README does: cache the start, seek there.
             let mut s =
                 ReadDiskStream::new(f, 0, ReadStreamOptions::default()).expect("creek open");
             let _ = s.cache(0, 0);
             s.seek(0, SeekMode::Auto).expect("creek seek");
             s
         })
-        .collect();
+        .collect()
+}
+
+fn creek_first_audio(files: &[PathBuf], cold: bool) -> f64 {
+    if cold {
+        drop_page_cache(files);
+    }
+    let t0 = Instant::now();
+    let mut streams = open_creek_streams(files);
     loop {
         let mut ready = true;
         for s in &mut streams {
@@ -260,17 +265,7 @@ fn idle_cpu(secs: f64) {
     drop(player);
     drop(engine);
     // creek: 30 streams opened and ready, nobody reading.
-    let mut streams: Vec<ReadDiskStream<SymphoniaDecoder>> = files
-        .iter()
-        .map(|f| {
-            // As creek's README does: cache the start, seek there.
-            let mut s =
-                ReadDiskStream::new(f, 0, ReadStreamOptions::default()).expect("creek open");
-            let _ = s.cache(0, 0);
-            s.seek(0, SeekMode::Auto).expect("creek seek");
-            s
-        })
-        .collect();
+    let mut streams = open_creek_streams(&files);
     for s in &mut streams {
         s.block_until_ready().expect("creek");
     }

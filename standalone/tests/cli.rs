@@ -1,5 +1,6 @@
 //! The `trax` binary: `render` on the bundled demo (one song, offline),
 //! its report, and the exit status and message for unreadable setlists.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

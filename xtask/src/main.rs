@@ -124,22 +124,28 @@ fn ensure_system_packages(packages: &[(&str, &str)]) -> Result<()> {
     run(apt(&install))
 }
 
-fn demo(extra: &[String]) -> Result<()> {
-    ensure_system_packages(BUILD_PACKAGES)?;
+/// Builds the release `trax` and returns
+/// `trax render assets/demo/setlist.toml -o OUT` to run.
+fn build_and_render_demo(out: &Path) -> Result<Command> {
     let mut build = cargo();
     build.args(["build", "--release", "-p", "trax-standalone"]);
     run(build)?;
     let root = root();
-    let out = root.join("target/demo.wav");
     let mut render = Command::new(root.join("target/release/trax"));
     render
         .current_dir(&root)
         .arg("render")
         .arg(root.join("assets/demo/setlist.toml"))
         .arg("-o")
-        .arg(&out)
-        .arg("--realtime")
-        .args(extra);
+        .arg(out);
+    Ok(render)
+}
+
+fn demo(extra: &[String]) -> Result<()> {
+    ensure_system_packages(BUILD_PACKAGES)?;
+    let out = root().join("target/demo.wav");
+    let mut render = build_and_render_demo(&out)?;
+    render.arg("--realtime").args(extra);
     eprintln!(
         "xtask: rendering the demo setlist at real time (about 90 s) to {}",
         out.display()
@@ -151,9 +157,8 @@ fn demo(extra: &[String]) -> Result<()> {
 /// busy-looping process per core competes for the CPU; the report's
 /// underrun count is the figure.
 fn stress(extra: &[String]) -> Result<()> {
-    let mut build = cargo();
-    build.args(["build", "--release", "-p", "trax-standalone"]);
-    run(build)?;
+    let mut render = build_and_render_demo(&root().join("target/stress.wav"))?;
+    render.args(["--realtime", "--seek-every", "2"]).args(extra);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut hogs = Vec::new();
     for _ in 0..cores {
@@ -168,16 +173,6 @@ fn stress(extra: &[String]) -> Result<()> {
         "xtask: {cores} busy-loop processes running (pids {:?})",
         hogs.iter().map(|h| h.id()).collect::<Vec<_>>()
     );
-    let root = root();
-    let mut render = Command::new(root.join("target/release/trax"));
-    render
-        .current_dir(&root)
-        .arg("render")
-        .arg(root.join("assets/demo/setlist.toml"))
-        .arg("-o")
-        .arg(root.join("target/stress.wav"))
-        .args(["--realtime", "--seek-every", "2"])
-        .args(extra);
     let result = run(render);
     for mut h in hogs {
         let _ = h.kill();

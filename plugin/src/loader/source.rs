@@ -307,15 +307,21 @@ impl SourceReader {
         // Start again from a fresh reader rather than seeking to 0 (a seek
         // cannot always reach the very start, e.g. before a negative
         // timestamp).
+        self.rewind()?;
+        self.position = 0;
+        self.eof = false;
+        Ok(end)
+    }
+
+    /// Reopens the file: the next packet is the first one.
+    fn rewind(&mut self) -> Result<(), StemError> {
         let file = File::open(&self.path).map_err(|e| StemError::Io {
             path: self.path.clone(),
             source: e,
         })?;
         self.format = probe_format(&self.path, file)?;
         self.decoder.reset();
-        self.position = 0;
-        self.eof = false;
-        Ok(end)
+        Ok(())
     }
 
     /// What the probe found.
@@ -409,12 +415,7 @@ impl SourceReader {
             // up to the target without decoding them. Past the data: the
             // reader is at its end and the length check reports it.
             Err(SymphoniaError::SeekError(_)) if frame < self.info.frames => {
-                let file = File::open(&self.path).map_err(|e| StemError::Io {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
-                self.format = probe_format(&self.path, file)?;
-                self.decoder.reset();
+                self.rewind()?;
                 self.skip_before = Some(seek_to as i64);
                 Ok(())
             }
