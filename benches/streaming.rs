@@ -180,17 +180,23 @@ fn first_audio(runs: usize) {
     }
 }
 
+/// A realtime player with song 04 loaded and playing.
+fn play_song04() -> (Player, trax::Engine) {
+    let list = trax::setlist::load(&song04()).expect("setlist");
+    let (player, mut engine) = Player::new(PlayerConfig::realtime(ENGINE_HZ)).expect("player");
+    player.load(&list);
+    let t0 = Instant::now();
+    player.play_song(0);
+    until_playing(&player, &mut engine, t0);
+    (player, engine)
+}
+
 /// Plays song 04 and seeks to positions outside the resident window;
 /// returns (median seek-to-ready ms, peak resident bytes, pool bytes).
 fn seeks(runs: usize, cold: bool) -> (f64, u64, u64) {
     let files = stems(&song04());
-    let list = trax::setlist::load(&song04()).expect("setlist");
-    let (player, mut engine) = Player::new(PlayerConfig::realtime(ENGINE_HZ)).expect("player");
-    player.load(&list);
+    let (player, mut engine) = play_song04();
     let stats = player.engine_stats().clone();
-    let t0 = Instant::now();
-    player.play_song(0);
-    until_playing(&player, &mut engine, t0);
     let mut l = [0.0f32; BLOCK];
     let mut r = [0.0f32; BLOCK];
     let mut times = Vec::new();
@@ -246,12 +252,7 @@ fn process_cpu_secs() -> f64 {
 fn idle_cpu(secs: f64) {
     let files = stems(&song04());
     // Trax: the song is armed (cued to start, first chunks resident), paused.
-    let list = trax::setlist::load(&song04()).expect("setlist");
-    let (player, mut engine) = Player::new(PlayerConfig::realtime(ENGINE_HZ)).expect("player");
-    player.load(&list);
-    let t0 = Instant::now();
-    player.play_song(0);
-    until_playing(&player, &mut engine, t0);
+    let (player, mut engine) = play_song04();
     player.pause();
     let mut l = [0.0f32; BLOCK];
     let mut r = [0.0f32; BLOCK];
@@ -278,13 +279,8 @@ fn idle_cpu(secs: f64) {
 }
 
 fn process_cost(blocks: usize) {
-    let list = trax::setlist::load(&song04()).expect("setlist");
-    let (player, mut engine) = Player::new(PlayerConfig::realtime(ENGINE_HZ)).expect("player");
-    player.load(&list);
+    let (player, mut engine) = play_song04();
     let stats = player.engine_stats().clone();
-    let t0 = Instant::now();
-    player.play_song(0);
-    until_playing(&player, &mut engine, t0);
     let mut l = [0.0f32; BLOCK];
     let mut r = [0.0f32; BLOCK];
     let block_secs = BLOCK as f64 / ENGINE_HZ as f64;
