@@ -125,8 +125,10 @@ struct Current {
     lanes: Arc<DeckLanes>,
     slots: Vec<SlotBook>,
     resident: HashMap<ChunkKey, u32>,
-    /// (song, stem) with a job queued or running.
-    in_flight: HashMap<(u16, u8), u32>,
+    /// Per job queued or running, by slot: the (deck, stem) lane that asked
+    /// for it. Each lane has at most one, so its reads stay sequential,
+    /// while another deck (a seek target) never waits behind it.
+    in_flight: HashMap<u32, (usize, usize)>,
 }
 
 pub(crate) struct Coordinator {
@@ -342,6 +344,9 @@ impl Coordinator {
                     .set(d, stem, i as u32, crate::bridge::lanes::NO_SLOT);
             }
         }
+        // The deck's lanes start afresh: a job still running for it finishes
+        // (its slot stays valid) but no longer holds the lane.
+        cur.in_flight.retain(|_, lane| lane.0 != d);
         let slots = &cur.slots;
         let cancelled = self
             .workers
@@ -350,7 +355,7 @@ impl Coordinator {
             if let Some(b) = cur.slots.get_mut(slot as usize) {
                 if let Some(key) = b.key.take() {
                     cur.resident.remove(&key);
-                    cur.in_flight.remove(&(key.song(), key.stem()));
+                    cur.in_flight.remove(&slot);
                 }
                 b.loading = false;
                 if let Some(s) = cur.loaded.pool.get(slot) {
@@ -495,7 +500,7 @@ impl Coordinator {
         if done.key.epoch() != cur.loaded.prepared.epoch {
             return;
         }
-        cur.in_flight.remove(&(done.key.song(), done.key.stem()));
+        cur.in_flight.remove(&done.slot);
         if let Some(b) = cur.slots.get_mut(done.slot as usize) {
             if b.key == Some(done.key) {
                 b.loading = false;
@@ -571,7 +576,7 @@ impl Coordinator {
                     let slot = if let Some(&slot) = cur.resident.get(&key) {
                         slot
                     } else {
-                        if cur.in_flight.contains_key(&(deck.song as u16, si as u8)) {
+                        if cur.in_flight.values().any(|&lane| lane == (d, si)) {
                             break; // one job per stem at a time: reads stay sequential
                         }
                         // The least recently used slot nothing references.
@@ -595,7 +600,7 @@ impl Coordinator {
                             s.begin_fill(key, stem.channels() as u32);
                         }
                         cur.resident.insert(key, slot);
-                        cur.in_flight.insert((deck.song as u16, si as u8), slot);
+                        cur.in_flight.insert(slot, (d, si));
                         let priority = match (rank, chunk == first) {
                             (0, _) | (1, true) => Priority::Urgent,
                             (1, false) => Priority::Normal,
