@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use trax::engine::declick::equal_power;
+use trax::engine::declick::{equal_power, fade_in};
 use trax::Player;
 
 const ENGINE_HZ: u32 = 48_000;
@@ -204,4 +204,61 @@ fn song_change_while_playing_crossfades() {
     out.extend(render_until_stopped(&player, &mut engine, 512, u64::MAX));
     assert_eq!(out.len() / 2, before + b.len() / 2);
     check_seam(&out, before, &a, before, &b, 0, "song change");
+}
+
+#[test]
+fn pause_fades_out_holds_the_position_and_resume_fades_in() {
+    let setlist = song_dir("03_planetblupi_music000");
+    let full = reference(&setlist);
+    let (player, mut engine, _) = offline_player(&setlist, ENGINE_HZ);
+    player.set_auto_advance(false);
+    player.play_song(0);
+    let stats = player.engine_stats().clone();
+    let mut out = Vec::new();
+    let before = 100_000;
+    render_frames(&player, &mut engine, before, &mut out);
+    let xf = CROSSFADE_FRAMES as usize;
+
+    let taken = stats.commands_taken();
+    player.pause();
+    pump_until(&mut engine, || stats.commands_taken() > taken);
+    render_frames(&player, &mut engine, xf + 2000, &mut out);
+    for i in 0..xf {
+        let g = 1.0 - fade_in(i as u32, CROSSFADE_FRAMES);
+        for c in 0..2 {
+            let want = full[(before + i) * 2 + c] * g;
+            assert!(
+                (out[(before + i) * 2 + c] - want).abs() <= 1e-6,
+                "pause fade frame {i}"
+            );
+        }
+    }
+    assert!(
+        out[(before + xf) * 2..].iter().all(|&v| v == 0.0),
+        "silence while paused"
+    );
+    assert_eq!(stats.transport(), trax::bridge::TransportState::Paused);
+
+    let resumed_at = out.len() / 2;
+    let taken = stats.commands_taken();
+    player.resume();
+    pump_until(&mut engine, || stats.commands_taken() > taken);
+    render_frames(&player, &mut engine, 20_000, &mut out);
+    // The position was held where the fade ended: before + xf.
+    let from = before + xf;
+    for i in 0..20_000usize {
+        let g = if i < xf {
+            fade_in(i as u32, CROSSFADE_FRAMES)
+        } else {
+            1.0
+        };
+        for c in 0..2 {
+            let want = full[(from + i) * 2 + c] * g;
+            let got = out[(resumed_at + i) * 2 + c];
+            assert!(
+                (got - want).abs() <= 1e-6,
+                "resume frame {i}: {got} vs {want}"
+            );
+        }
+    }
 }

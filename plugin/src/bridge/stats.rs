@@ -57,6 +57,8 @@ pub struct EngineStats {
     commands_dropped: AtomicU64,
     /// `Cue` commands the audio thread has taken.
     cues_taken: AtomicU64,
+    /// Commands of any kind the audio thread has taken.
+    commands_taken: AtomicU64,
     /// Events dropped because the queue to the loader was full.
     events_dropped: AtomicU64,
 }
@@ -76,6 +78,7 @@ impl Default for EngineStats {
             song_starts: AtomicU64::new(0),
             commands_dropped: AtomicU64::new(0),
             cues_taken: AtomicU64::new(0),
+            commands_taken: AtomicU64::new(0),
             events_dropped: AtomicU64::new(0),
         }
     }
@@ -184,6 +187,14 @@ impl EngineStats {
     /// Audio side. Realtime-safe.
     pub fn add_cue_taken(&self) {
         self.cues_taken.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Commands taken so far. Realtime-safe.
+    pub fn commands_taken(&self) -> u64 {
+        self.commands_taken.load(Ordering::Relaxed)
+    }
+    /// Audio side. Realtime-safe.
+    pub fn add_command_taken(&self) {
+        self.commands_taken.fetch_add(1, Ordering::Relaxed);
     }
     /// Events the loader never saw because its queue was full. Realtime-safe.
     pub fn events_dropped(&self) -> u64 {

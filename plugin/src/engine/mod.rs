@@ -231,6 +231,7 @@ impl Engine {
                 break;
             }
             let Ok(cmd) = self.commands.pop() else { break };
+            self.stats.add_command_taken();
             self.apply(cmd);
         }
     }
