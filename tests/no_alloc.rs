@@ -23,3 +23,44 @@ fn process_never_allocates() {
         "allocations in process()"
     );
 }
+
+#[test]
+fn offline_process_never_allocates() {
+    // Offline mode stops early where data is late; the driver waits outside
+    // process(). Every call, including the partial ones, is checked.
+    let setlist = common::corpus().join("songs/01_singularity_awakening");
+    let (player, mut engine, _) = common::offline_player(&setlist, 48_000);
+    player.set_auto_advance(false);
+    player.play_song(0);
+    let stats = player.engine_stats().clone();
+    let mut l = vec![0.0f32; 512];
+    let mut r = vec![0.0f32; 512];
+    let mut frames = 0u64;
+    let mut seeked = false;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let n = assert_no_alloc(|| engine.process(&mut l, &mut r));
+        frames += n as u64;
+        if !seeked && frames > 200_000 {
+            player.seek(1_000_000);
+            seeked = true;
+        }
+        if n < 512 {
+            if frames > 0 && stats.transport() == trax::bridge::TransportState::Stopped {
+                break;
+            }
+            player.nudge();
+            player.wait_for_progress(std::time::Duration::from_millis(2));
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "offline render stalled"
+        );
+    }
+    assert!(frames > 600_000, "rendered {frames} frames");
+    assert_eq!(
+        assert_no_alloc::violation_count(),
+        0,
+        "allocations in offline process()"
+    );
+}
