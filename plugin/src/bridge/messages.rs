@@ -124,6 +124,10 @@ pub enum Command {
         start_frame: u64,
         /// What to do when it is ready.
         action: CueAction,
+        /// Chosen by the sender, echoed in [`Event::DeckReleased`] so a
+        /// release of an earlier use of the deck is told apart from the
+        /// release of this cue.
+        cue_id: u32,
     },
     /// Release a deck that is cued but not audible.
     Uncue {
@@ -168,6 +172,8 @@ pub enum Event {
     DeckReleased {
         /// Deck index.
         deck: u8,
+        /// The `cue_id` of the cue this use of the deck came from.
+        cue_id: u32,
     },
     /// A song reached its end and nothing follows (end of setlist,
     /// auto-advance off, or next song not cued).

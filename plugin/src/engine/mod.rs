@@ -84,6 +84,8 @@ struct Lane {
 
 struct Deck {
     role: DeckRole,
+    /// The cue this use of the deck came from (echoed when released).
+    cue_id: u32,
     song: u16,
     position_frames: u64,
     lanes: [Lane; MAX_STEMS],
@@ -93,6 +95,7 @@ impl Deck {
     fn new() -> Self {
         Self {
             role: DeckRole::Idle,
+            cue_id: 0,
             song: 0,
             position_frames: 0,
             lanes: [Lane::default(); MAX_STEMS],
@@ -256,7 +259,8 @@ impl Engine {
                 song,
                 start_frame,
                 action,
-            } => self.cue(deck as usize, song, start_frame, action),
+                cue_id,
+            } => self.cue(deck as usize, song, start_frame, action, cue_id),
             Command::Uncue { deck } => {
                 let d = deck as usize;
                 if d < DECKS && matches!(self.decks[d].role, DeckRole::Cued(_)) {
@@ -317,7 +321,7 @@ impl Engine {
         }
     }
 
-    fn cue(&mut self, d: usize, song: u16, start_frame: u64, action: CueAction) {
+    fn cue(&mut self, d: usize, song: u16, start_frame: u64, action: CueAction, cue_id: u32) {
         let Some(sl) = self.setlist.as_deref() else {
             return;
         };
@@ -330,6 +334,7 @@ impl Engine {
         self.stats.add_cue_taken();
         let deck = &mut self.decks[d];
         deck.role = DeckRole::Cued(action);
+        deck.cue_id = cue_id;
         deck.song = song;
         deck.position_frames = start_frame;
         self.stats.set_deck_in_use(d, true);
@@ -354,7 +359,11 @@ impl Engine {
     fn release(&mut self, d: usize) {
         self.decks[d].role = DeckRole::Idle;
         self.stats.set_deck_in_use(d, false);
-        self.emit(Event::DeckReleased { deck: d as u8 });
+        let cue_id = self.decks[d].cue_id;
+        self.emit(Event::DeckReleased {
+            deck: d as u8,
+            cue_id,
+        });
     }
 
     fn stop_now(&mut self) {

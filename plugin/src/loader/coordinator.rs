@@ -106,6 +106,8 @@ enum Role {
 
 struct DeckBook {
     role: Role,
+    /// Id of the last cue sent for this deck.
+    cue_id: u32,
     song: usize,
     start_frame: u64,
     /// Per stem, per ring entry: (chunk, slot) referenced.
@@ -145,6 +147,7 @@ pub(crate) struct Coordinator {
     song: usize,
     auto_advance: bool,
     clock: u64,
+    next_cue_id: u32,
 }
 
 impl Coordinator {
@@ -169,6 +172,7 @@ impl Coordinator {
             current: None,
             decks: std::array::from_fn(|_| DeckBook {
                 role: Role::Free,
+                cue_id: 0,
                 song: 0,
                 start_frame: 0,
                 entries: Vec::new(),
@@ -176,6 +180,7 @@ impl Coordinator {
             song: 0,
             auto_advance: true,
             clock: 0,
+            next_cue_id: 0,
         }
     }
 
@@ -372,7 +377,10 @@ impl Coordinator {
         if !same {
             self.reset_deck(d);
         }
+        self.next_cue_id = self.next_cue_id.wrapping_add(1);
+        let cue_id = self.next_cue_id;
         self.decks[d].role = Role::Cued(action);
+        self.decks[d].cue_id = cue_id;
         self.decks[d].song = song;
         self.decks[d].start_frame = frame;
         self.send(Command::Cue {
@@ -380,6 +388,7 @@ impl Coordinator {
             song: song as u16,
             start_frame: frame,
             action,
+            cue_id,
         });
     }
 
@@ -468,17 +477,13 @@ impl Coordinator {
                     self.song = song as usize;
                     self.cue_preload_after(Some(song as usize));
                 }
-                Event::DeckReleased { deck } => {
+                Event::DeckReleased { deck, cue_id } => {
                     let d = deck as usize;
-                    if d < DECKS {
-                        // A deck re-cued since is not free: the engine
-                        // released its old use, the cue stands.
-                        if !matches!(self.decks[d].role, Role::Cued(_))
-                            || !self.stats.deck_in_use(d)
-                        {
-                            self.reset_deck(d);
-                            self.decks[d].role = Role::Free;
-                        }
+                    // A release of an earlier use of a deck cued again
+                    // since (e.g. after a setlist change) is stale.
+                    if d < DECKS && self.decks[d].cue_id == cue_id {
+                        self.reset_deck(d);
+                        self.decks[d].role = Role::Free;
                     }
                 }
                 Event::SongEnded { song } => {
