@@ -20,3 +20,12 @@ pub mod setlist;
 
 pub use engine::{Engine, EngineConfig, ProcessMode};
 pub use player::{Player, PlayerConfig, PlayerError};
+
+// The setlist and source limits must fit a chunk key's fields, or two
+// chunks could share a key (engine rates go up to 768 kHz).
+const _: () = assert!(setlist::MAX_SONGS <= bridge::ChunkKey::MAX_SONGS);
+const _: () = assert!(setlist::MAX_STEMS_PER_SONG <= bridge::ChunkKey::MAX_STEMS);
+const _: () = assert!(
+    (loader::source::MAX_SOURCE_SECS * 768_000 / bridge::CHUNK_FRAMES as u64)
+        < bridge::ChunkKey::MAX_CHUNKS
+);

@@ -81,7 +81,6 @@ pub struct Player {
     loader_stats: Arc<LoaderStats>,
     progress: Arc<Progress>,
     pool: Arc<rayon::ThreadPool>,
-    prepared: Mutex<Option<Arc<PreparedSetlist>>>,
     next_epoch: Mutex<u16>,
     thread: Option<JoinHandle<()>>,
 }
@@ -159,7 +158,6 @@ impl Player {
                 loader_stats,
                 progress,
                 pool,
-                prepared: Mutex::new(None),
                 next_epoch: Mutex::new(0),
                 thread: Some(thread),
             },
@@ -197,7 +195,6 @@ impl Player {
             all.extend(problems);
         }
         let prepared = Arc::new(prepared);
-        *self.prepared.lock() = Some(Arc::clone(&prepared));
         let (reply, done) = crossbeam_channel::bounded(1);
         let _ = self.control.send(Control::Load {
             prepared: Arc::clone(&prepared),
@@ -205,11 +202,6 @@ impl Player {
         });
         let _ = done.recv_timeout(Duration::from_secs(10));
         prepared
-    }
-
-    /// The setlist loaded last.
-    pub fn prepared(&self) -> Option<Arc<PreparedSetlist>> {
-        self.prepared.lock().clone()
     }
 
     /// Plays `song` from its start (crossfading if something plays).

@@ -20,9 +20,11 @@ impl ChunkKey {
     /// [`Self::NONE`] or [`Self::BUSY`].
     pub const MAX_EPOCH: u16 = 0xfffe;
 
-    /// Largest song index a key can carry (the setlist limit is lower).
+    /// Songs a key can tell apart (12 bits).
     pub const MAX_SONGS: usize = 1 << 12;
-    /// Largest chunk index a key can carry, exclusive.
+    /// Stems per song a key can tell apart (8 bits).
+    pub const MAX_STEMS: usize = 1 << 8;
+    /// Chunks per stem a key can tell apart (28 bits).
     pub const MAX_CHUNKS: u64 = 1 << 28;
 
     /// Packs a key. Realtime-safe. Fields wider than their bit budget are

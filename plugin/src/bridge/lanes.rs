@@ -30,11 +30,6 @@ impl DeckLanes {
         }
     }
 
-    /// Stems per deck these lanes were sized for.
-    pub fn stems(&self) -> usize {
-        self.stems
-    }
-
     #[inline]
     fn index(&self, deck: usize, stem: usize, chunk: u32) -> usize {
         (deck * self.stems + stem) * WINDOW_CHUNKS + chunk as usize % WINDOW_CHUNKS

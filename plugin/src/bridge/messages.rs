@@ -129,11 +129,6 @@ pub enum Command {
         /// release of this cue.
         cue_id: u32,
     },
-    /// Release a deck that is cued but not audible.
-    Uncue {
-        /// Deck index.
-        deck: u8,
-    },
     /// Resume after [`Command::Pause`] (fades in).
     Resume,
     /// Pause (fades out, then holds the position).
@@ -156,17 +151,12 @@ pub enum Command {
 
 /// An event from the audio thread.
 pub enum Event {
-    /// `deck` became audible (`frame` = engine frames processed before its
-    /// first frame).
+    /// `deck` became audible.
     DeckStarted {
         /// Deck index.
         deck: u8,
         /// Song index.
         song: u16,
-        /// Where on the song's timeline it started.
-        start_frame: u64,
-        /// Output frame counter at the start.
-        at_output_frame: u64,
     },
     /// The audio thread no longer reads `deck`; it may be cued again.
     DeckReleased {

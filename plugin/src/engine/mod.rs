@@ -145,7 +145,6 @@ pub struct Engine {
     crossfade_frames: u32,
     recover_frames: u32,
     ramp_frames: u32,
-    output_frame: u64,
     stem_scratch: [f32; SUB_BLOCK_FRAMES * 2],
     mix_a: [[f32; SUB_BLOCK_FRAMES]; 2],
     mix_b: [[f32; SUB_BLOCK_FRAMES]; 2],
@@ -178,21 +177,10 @@ impl Engine {
             crossfade_frames: frames_for(CROSSFADE_SECS, rate),
             recover_frames: frames_for(RECOVER_SECS, rate),
             ramp_frames: frames_for(GAIN_RAMP_SECS, rate),
-            output_frame: 0,
             stem_scratch: [0.0; SUB_BLOCK_FRAMES * 2],
             mix_a: [[0.0; SUB_BLOCK_FRAMES]; 2],
             mix_b: [[0.0; SUB_BLOCK_FRAMES]; 2],
         }
-    }
-
-    /// The engine's settings.
-    pub fn config(&self) -> EngineConfig {
-        self.config
-    }
-
-    /// Shared counters (also reachable from the control side).
-    pub fn stats(&self) -> &Arc<EngineStats> {
-        &self.stats
     }
 
     /// Renders one block into `out_l` and `out_r` (frames = the shorter
@@ -211,7 +199,6 @@ impl Engine {
             let got =
                 self.render_sub_block(&mut out_l[done..done + len], &mut out_r[done..done + len]);
             done += got;
-            self.output_frame += got as u64;
             if got < len {
                 break;
             }
@@ -219,11 +206,6 @@ impl Engine {
         self.hand_back_retired();
         self.publish(done as u64);
         done
-    }
-
-    /// Frames output since creation. Realtime-safe.
-    pub fn output_frame(&self) -> u64 {
-        self.output_frame
     }
 
     fn drain_commands(&mut self) {
@@ -261,15 +243,6 @@ impl Engine {
                 action,
                 cue_id,
             } => self.cue(deck as usize, song, start_frame, action, cue_id),
-            Command::Uncue { deck } => {
-                let d = deck as usize;
-                if d < DECKS && matches!(self.decks[d].role, DeckRole::Cued(_)) {
-                    if self.pending == Some(d) {
-                        self.pending = None;
-                    }
-                    self.release(d);
-                }
-            }
             Command::Resume => {
                 if self.transport == Transport::Paused
                     || matches!(
@@ -498,12 +471,10 @@ impl Engine {
         self.decks[p].role = DeckRole::Playing;
         self.active = Some(p);
         self.stats.add_song_start();
-        let (song, start_frame) = (self.decks[p].song, self.decks[p].position_frames);
+        let song = self.decks[p].song;
         self.emit(Event::DeckStarted {
             deck: p as u8,
             song,
-            start_frame,
-            at_output_frame: self.output_frame,
         });
     }
 

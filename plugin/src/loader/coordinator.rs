@@ -465,7 +465,7 @@ impl Coordinator {
         while let Ok(ev) = self.events.pop() {
             any = true;
             match ev {
-                Event::DeckStarted { deck, song, .. } => {
+                Event::DeckStarted { deck, song } => {
                     let d = deck as usize;
                     for other in 0..DECKS {
                         if other != d && self.decks[other].role == Role::Active {

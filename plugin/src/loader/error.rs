@@ -70,18 +70,3 @@ pub enum StemError {
         reason: String,
     },
 }
-
-impl StemError {
-    /// The file the error is about.
-    pub fn path(&self) -> &std::path::Path {
-        match self {
-            StemError::Io { path, .. }
-            | StemError::Unsupported { path, .. }
-            | StemError::Corrupt { path, .. }
-            | StemError::Truncated { path, .. }
-            | StemError::TooLarge { path, .. }
-            | StemError::Panicked { path, .. }
-            | StemError::Resample { path, .. } => path,
-        }
-    }
-}

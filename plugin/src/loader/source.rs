@@ -334,11 +334,6 @@ impl SourceReader {
         &self.path
     }
 
-    /// The next frame [`Self::read`] hands out.
-    pub fn position(&self) -> u64 {
-        self.position
-    }
-
     /// Damage found since the last call.
     pub fn take_damage(&mut self) -> Vec<Damage> {
         std::mem::take(&mut self.damage)

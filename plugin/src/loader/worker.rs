@@ -198,11 +198,6 @@ impl Workers {
         self.cursors.lock().clear();
     }
 
-    /// Jobs waiting in the queue.
-    pub fn queued(&self) -> usize {
-        self.queue.lock().len()
-    }
-
     fn run_best(self: Arc<Self>) {
         let Some(job) = self.queue.lock().pop() else {
             return;
