@@ -256,24 +256,33 @@ mod tests {
 
     #[test]
     fn concurrent_reader_never_sees_another_chunk() {
+        use std::sync::atomic::AtomicBool;
         use std::sync::Arc;
+        // The writer refills the slot with chunk after chunk until the
+        // reader has verified enough reads; every frame of chunk `c` holds
+        // the value `c`, so a torn read would show another value.
         let slot = Arc::new(Slot::new());
+        let stop = Arc::new(AtomicBool::new(false));
         let writer = {
-            let slot = slot.clone();
+            let (slot, stop) = (slot.clone(), stop.clone());
             std::thread::spawn(move || {
-                for chunk in 0..2000u32 {
-                    let key = ChunkKey::new(0, 0, 0, chunk);
+                let mut chunk = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    let key = ChunkKey::new(0, 0, 0, chunk % 1000);
                     slot.begin_fill(key, 2);
-                    let frame = [chunk as f32; 64];
+                    let frame = [(chunk % 1000) as f32; 64];
                     for f in 0..8 {
                         slot.write_frames(f * 32, &frame);
                     }
+                    chunk += 1;
                 }
+                chunk
             })
         };
         let mut out = [0.0f32; 256];
-        let mut checked = 0u32;
-        while !writer.is_finished() {
+        let (mut complete, mut partial) = (0u32, 0u32);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while (complete < 1000 || partial < 1000) && std::time::Instant::now() < deadline {
             let raw = slot.key_raw();
             if raw >= ChunkKey::BUSY {
                 continue;
@@ -282,16 +291,25 @@ mod tests {
             let key = ChunkKey::new(0, 0, 0, chunk);
             match slot.read_into(key, 0, &mut out) {
                 SlotRead::Complete => {
-                    assert!(out.iter().all(|&v| v == chunk as f32));
-                    checked += 1;
+                    assert!(out.iter().all(|&v| v == chunk as f32), "torn complete read");
+                    complete += 1;
                 }
-                SlotRead::Partial(n) => {
-                    assert!(out[..n as usize * 2].iter().all(|&v| v == chunk as f32));
+                SlotRead::Partial(n) if n > 0 => {
+                    assert!(
+                        out[..n as usize * 2].iter().all(|&v| v == chunk as f32),
+                        "torn partial read"
+                    );
+                    partial += 1;
                 }
-                SlotRead::Miss => {}
+                SlotRead::Partial(_) | SlotRead::Miss => {}
             }
         }
-        writer.join().unwrap();
-        let _ = checked;
+        stop.store(true, Ordering::Relaxed);
+        let fills = writer.join().unwrap();
+        assert!(fills > 1, "the slot was refilled while being read");
+        assert!(
+            complete > 0 && partial > 0,
+            "{complete} complete, {partial} partial reads verified"
+        );
     }
 }
