@@ -203,3 +203,48 @@ fn damaged_stems_play_their_intact_audio_and_silence_elsewhere() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn nan_and_infinite_samples_become_silence_and_are_reported() {
+    let dir = std::env::temp_dir().join(format!("trax-nan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("poisoned.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for i in 0..48_000u32 {
+        let v = match i {
+            1000 => f32::NAN,
+            2000 => f32::INFINITY,
+            3000 => f32::NEG_INFINITY,
+            _ => 0.25,
+        };
+        w.write_sample(v).unwrap();
+    }
+    w.finalize().unwrap();
+    let (player, mut engine, _) = offline_player(&dir, ENGINE_HZ);
+    player.play_song(0);
+    let out = render_until_stopped(&player, &mut engine, 512, u64::MAX);
+    assert_eq!(out.len(), 48_000 * 2);
+    assert!(out.iter().all(|v| v.is_finite()), "non-finite output");
+    for (i, f) in out.chunks_exact(2).enumerate() {
+        let want = if [1000, 2000, 3000].contains(&i) {
+            0.0
+        } else {
+            0.25
+        };
+        assert_eq!(f, [want, want], "frame {i}");
+    }
+    let problems = player.problems();
+    assert!(
+        problems.iter().any(|p| p.kind == ProblemKind::Corrupt
+            && p.message.contains("poisoned.wav")
+            && p.message.contains("NaN")),
+        "{problems:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -66,6 +66,13 @@ pub enum Damage {
         /// Missing frames.
         frames: u64,
     },
+    /// Samples that were NaN or infinite were replaced by silence.
+    NonFinite {
+        /// Frame (source rate) where the decoded block starts.
+        at_frame: u64,
+        /// Samples replaced.
+        samples: u64,
+    },
     /// Audio ended at `decoded_frames` though the header says
     /// `header_frames`.
     Truncated {
@@ -82,6 +89,10 @@ impl std::fmt::Display for Damage {
             Damage::Hole { at_frame, frames } => write!(
                 f,
                 "corrupt or missing audio data: {frames} frames from frame {at_frame} replaced by silence"
+            ),
+            Damage::NonFinite { at_frame, samples } => write!(
+                f,
+                "{samples} samples that are not finite numbers (NaN or infinity) near frame {at_frame} replaced by silence"
             ),
             Damage::Truncated {
                 decoded_frames,
@@ -543,12 +554,28 @@ impl SourceReader {
                 .resize(hole as usize * self.info.channels as usize, 0.0);
         }
         let skip = (position - start).max(0) as usize;
+        let from = self.pending.len();
         downmix_into(
             &samples[skip * file_ch..frames * file_ch],
             file_ch,
             self.info.channels as usize,
             &mut self.pending,
         );
+        // A float file can hold NaN or infinities; they would poison the
+        // whole mix, so they become silence here, before any slot.
+        let mut bad = 0u64;
+        for s in &mut self.pending[from..] {
+            if !s.is_finite() {
+                *s = 0.0;
+                bad += 1;
+            }
+        }
+        if bad > 0 {
+            self.damage.push(Damage::NonFinite {
+                at_frame: self.position,
+                samples: bad,
+            });
+        }
         Ok(())
     }
 

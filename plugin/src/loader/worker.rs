@@ -349,7 +349,7 @@ impl Workers {
         }
         for d in cursor.source_mut().take_damage() {
             let kind = match d {
-                Damage::Hole { .. } => ProblemKind::Corrupt,
+                Damage::Hole { .. } | Damage::NonFinite { .. } => ProblemKind::Corrupt,
                 Damage::Truncated { .. } => ProblemKind::Truncated,
             };
             self.report_damage(key, kind, &format!("{}: {d}", stem.path.display()));
