@@ -1,14 +1,14 @@
 //! The process path never allocates: every `Engine::process` call runs under
-//! `assert_no_alloc` (this test binary's global allocator) across play,
+//! `assert_no_alloc` (every test binary's global allocator) across play,
 //! seeks, song changes, mute/solo, pause/stop, setlist reload and
 //! underruns (see `common/scenario.rs`). Zero violations allowed.
 
 mod common;
 
-use assert_no_alloc::{assert_no_alloc, AllocDisabler};
+use assert_no_alloc::assert_no_alloc;
 
-#[global_allocator]
-static ALLOCATOR: AllocDisabler = AllocDisabler;
+// The global allocator is assert_no_alloc's, declared in common/mod.rs for
+// every test binary.
 
 #[test]
 fn process_never_allocates() {
@@ -39,7 +39,7 @@ fn offline_process_never_allocates() {
     let mut seeked = false;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
-        let n = assert_no_alloc(|| engine.process(&mut l, &mut r));
+        let n = common::process(&mut engine, &mut l, &mut r);
         frames += n as u64;
         if !seeked && frames > 200_000 {
             player.seek(1_000_000);

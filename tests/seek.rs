@@ -25,7 +25,7 @@ fn render_frames(player: &Player, engine: &mut trax::Engine, frames: usize, out:
     let target = out.len() / 2 + frames;
     while out.len() / 2 < target {
         let want = (target - out.len() / 2).min(512);
-        let n = engine.process(&mut l[..want], &mut r[..want]);
+        let n = common::process(engine, &mut l[..want], &mut r[..want]);
         for i in 0..n {
             out.push(l[i]);
             out.push(r[i]);

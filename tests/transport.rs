@@ -16,7 +16,7 @@ fn run_until(engine: &mut trax::Engine, mut done: impl FnMut() -> bool) -> bool 
     let mut r = [0.0f32; 128];
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
-        engine.process(&mut l, &mut r);
+        process(engine, &mut l, &mut r);
         if done() {
             return true;
         }
@@ -65,7 +65,7 @@ fn piled_up_seeks_and_song_changes_end_playing_the_last_request() {
         }
         // Only a block or two between requests: seeks land mid-crossfade
         // and while earlier targets are still pending.
-        engine.process(&mut l, &mut r);
+        process(&mut engine, &mut l, &mut r);
         std::thread::sleep(Duration::from_micros(300));
     }
     player.play_song(4);

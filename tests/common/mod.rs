@@ -4,6 +4,24 @@
 
 pub mod scenario;
 
+// Every integration test binary runs with assert_no_alloc's allocator, and
+// every `process()` call of every test goes through [`process`], so each
+// functional test (renders at every block size, seeks, broken files,
+// underruns) is also an allocation test. Benchmarks (not cfg(test)) keep
+// the system allocator.
+#[cfg(test)]
+#[global_allocator]
+static ALLOCATOR: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
+
+/// One `Engine::process` call under `assert_no_alloc`; fails the test at
+/// once if any thread's process call ever allocated.
+#[cfg(test)]
+pub fn process(engine: &mut Engine, l: &mut [f32], r: &mut [f32]) -> usize {
+    let n = assert_no_alloc::assert_no_alloc(|| engine.process(l, r));
+    assert_eq!(assert_no_alloc::violation_count(), 0, "process() allocated");
+    n
+}
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -125,7 +143,7 @@ pub fn offline_player(setlist: &Path, rate: u32) -> (Player, Engine, trax::setli
 pub fn pump_until(engine: &mut Engine, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        engine.process(&mut [], &mut []);
+        process(engine, &mut [], &mut []);
         if done() {
             return;
         }
@@ -150,7 +168,7 @@ pub fn render_until_stopped(
     let mut started = false;
     let deadline = Instant::now() + Duration::from_secs(300);
     while (out.len() / 2) < max_frames as usize {
-        let n = engine.process(&mut l, &mut r);
+        let n = process(engine, &mut l, &mut r);
         for i in 0..n {
             out.push(l[i]);
             out.push(r[i]);
