@@ -215,7 +215,9 @@ impl Player {
     }
 
     /// Seeks the current song to `frame`: the old position plays until the
-    /// target is ready, then a 10 ms equal-power crossfade.
+    /// target is ready, then a 10 ms equal-power crossfade. While paused the
+    /// position moves and playback stays paused; while stopped the current
+    /// song starts playing from `frame`.
     pub fn seek(&self, frame: u64) {
         let _ = self.control.send(Control::Seek(frame));
     }
