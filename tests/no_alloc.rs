@@ -3,6 +3,9 @@
 //! seeks, song changes, mute/solo, pause/stop, setlist reload and
 //! underruns (see `common/scenario.rs`). Zero violations allowed.
 
+// assert_no_alloc checks only where debug assertions are on (`cargo test`).
+#![cfg(debug_assertions)]
+
 mod common;
 
 use assert_no_alloc::assert_no_alloc;
