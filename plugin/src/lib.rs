@@ -9,17 +9,22 @@
 //! - [`bridge`]: the only module both sides share (slots, lanes, queues);
 //! - [`loader`]: LOADER THREADS (decoding, resampling, scheduling);
 //! - [`setlist`]: the setlist format (control thread);
-//! - [`player`]: the control handle.
-#![forbid(unsafe_code)]
+//! - [`player`]: the control handle;
+//! - [`plugin`]: the CLAP/VST3 plugin and standalone glue (nice-plug).
+// No unsafe code of ours: only nice-plug's export macros in `plugin` need
+// it (the C entry points), and only that module allows it.
+#![deny(unsafe_code)]
 
 pub mod bridge;
 pub mod engine;
 pub mod loader;
 pub mod player;
+pub mod plugin;
 pub mod setlist;
 
 pub use engine::{Engine, EngineConfig, ProcessMode};
 pub use player::{Player, PlayerConfig, PlayerError};
+pub use plugin::Trax;
 
 // The setlist and source limits must fit a chunk key's fields, or two
 // chunks could share a key (engine rates go up to 768 kHz).

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
-use crate::bridge::{EngineStats, StemMix};
+use crate::bridge::{EngineStats, StemMix, Waker};
 use crate::engine::{
     Engine, EngineConfig, ProcessMode, COMMAND_QUEUE_CAPACITY, EVENT_QUEUE_CAPACITY,
 };
@@ -80,6 +80,7 @@ pub struct Player {
     stats: Arc<EngineStats>,
     loader_stats: Arc<LoaderStats>,
     progress: Arc<Progress>,
+    waker: Arc<Waker>,
     pool: Arc<rayon::ThreadPool>,
     next_epoch: Mutex<u16>,
     thread: Option<JoinHandle<()>>,
@@ -114,6 +115,7 @@ impl Player {
         let (cmd_tx, cmd_rx) = rtrb::RingBuffer::new(COMMAND_QUEUE_CAPACITY);
         let (ev_tx, ev_rx) = rtrb::RingBuffer::new(EVENT_QUEUE_CAPACITY);
         let stats = Arc::new(EngineStats::default());
+        let waker = Arc::new(Waker::default());
         let engine = Engine::new(
             EngineConfig {
                 engine_rate_hz: config.engine_rate_hz,
@@ -122,6 +124,7 @@ impl Player {
             cmd_rx,
             ev_tx,
             Arc::clone(&stats),
+            Arc::clone(&waker),
         );
         let (control, control_rx) = crossbeam_channel::unbounded();
         let (done_tx, done_rx) = crossbeam_channel::unbounded();
@@ -132,6 +135,7 @@ impl Player {
             done_tx,
             problems_tx,
             Arc::clone(&progress),
+            Arc::clone(&waker),
             config.read_delay,
         );
         let loader_stats = Arc::new(LoaderStats::default());
@@ -143,6 +147,7 @@ impl Player {
             Arc::clone(&stats),
             Arc::clone(&loader_stats),
             workers,
+            Arc::clone(&waker),
         );
         let thread = std::thread::Builder::new()
             .name("trax-coordinator".into())
@@ -157,12 +162,19 @@ impl Player {
                 stats,
                 loader_stats,
                 progress,
+                waker,
                 pool,
                 next_epoch: Mutex::new(0),
                 thread: Some(thread),
             },
             engine,
         ))
+    }
+
+    fn send(&self, c: Control) -> Result<(), crossbeam_channel::SendError<Control>> {
+        let r = self.control.send(c);
+        self.waker.wake();
+        r
     }
 
     /// The settings.
@@ -196,7 +208,7 @@ impl Player {
         }
         let prepared = Arc::new(prepared);
         let (reply, done) = crossbeam_channel::bounded(1);
-        let _ = self.control.send(Control::Load {
+        let _ = self.send(Control::Load {
             prepared: Arc::clone(&prepared),
             reply,
         });
@@ -211,7 +223,7 @@ impl Player {
 
     /// Plays `song` from `frame` on its timeline.
     pub fn play_song_at(&self, song: usize, frame: u64) {
-        let _ = self.control.send(Control::Play { song, frame });
+        let _ = self.send(Control::Play { song, frame });
     }
 
     /// Seeks the current song to `frame`: the old position plays until the
@@ -219,22 +231,22 @@ impl Player {
     /// position moves and playback stays paused; while stopped the current
     /// song starts playing from `frame`.
     pub fn seek(&self, frame: u64) {
-        let _ = self.control.send(Control::Seek(frame));
+        let _ = self.send(Control::Seek(frame));
     }
 
     /// Pauses with a 10 ms fade.
     pub fn pause(&self) {
-        let _ = self.control.send(Control::Pause);
+        let _ = self.send(Control::Pause);
     }
 
     /// Resumes with a 10 ms fade.
     pub fn resume(&self) {
-        let _ = self.control.send(Control::Resume);
+        let _ = self.send(Control::Resume);
     }
 
     /// Stops.
     pub fn stop(&self) {
-        let _ = self.control.send(Control::Stop);
+        let _ = self.send(Control::Stop);
     }
 
     /// Plays the song after the current one.
@@ -253,17 +265,17 @@ impl Player {
 
     /// Sets a stem's mix (gain ramps over 10 ms).
     pub fn set_stem_mix(&self, song: usize, stem: usize, mix: StemMix) {
-        let _ = self.control.send(Control::Mix { song, stem, mix });
+        let _ = self.send(Control::Mix { song, stem, mix });
     }
 
     /// Whether songs advance to the next one at their end (default on).
     pub fn set_auto_advance(&self, on: bool) {
-        let _ = self.control.send(Control::AutoAdvance(on));
+        let _ = self.send(Control::AutoAdvance(on));
     }
 
     /// Asks the loader to look at play positions now.
     pub fn nudge(&self) {
-        let _ = self.control.send(Control::Nudge);
+        let _ = self.send(Control::Nudge);
     }
 
     /// Waits until the loader publishes more frames or `timeout` passes
@@ -308,7 +320,7 @@ impl Player {
 
 impl Drop for Player {
     fn drop(&mut self) {
-        let _ = self.control.send(Control::Shutdown);
+        let _ = self.send(Control::Shutdown);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -1,8 +1,11 @@
 //! `trax`: the standalone app and command-line tools.
 //!
+//! `trax` (no subcommand) or `trax play --setlist FILE [standalone
+//! options]` runs the plugin as a standalone app (JACK, ALSA, dummy);
 //! `trax render SETLIST -o OUT.wav` drives the same engine and loader the
 //! plugin uses, block by block, and prints a report per song.
 
+mod play;
 mod render;
 
 use std::path::PathBuf;
@@ -15,11 +18,14 @@ use clap::{Parser, Subcommand};
 #[command(version, about)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the standalone app: the plugin on JACK, ALSA or the dummy
+    /// backend, playing songs on MIDI note-ons (the default command).
+    Play(play::PlayArgs),
     /// Render a setlist (or one song) to a WAV file through the streaming
     /// engine, and report time to first audio, underruns, chunks loaded and
     /// peak resident audio bytes per song.
@@ -35,6 +41,20 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli
+        .command
+        .unwrap_or(Command::Play(play::PlayArgs::default()));
+    if let Command::Play(args) = command {
+        // nice-plug's wrapper sets up its own logger.
+        return match play::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("trax: error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // symphonia logs every probe miss at error level; our own reports name
     // the file and the cause, so its logs are off unless RUST_LOG asks.
     tracing_subscriber::fmt()
@@ -45,8 +65,8 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let result = match command {
+        Command::Play(_) => Ok(()),
         Command::Render(args) => render::run(&args),
         Command::Probe { setlist, rate } => render::probe(&setlist, rate),
     };

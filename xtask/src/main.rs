@@ -1,10 +1,14 @@
-//! `cargo xtask demo|test`: the README's two commands.
+//! `cargo xtask demo|test|bundle|stress`: the README's two commands and the
+//! plugin bundler.
 //!
 //! - `demo`: installs missing system packages (Debian/Ubuntu; elsewhere it
 //!   says what to install), builds the release `trax` binary and renders the
 //!   bundled demo setlist at real time, printing the report.
 //! - `test`: installs missing system packages and runs the whole test
-//!   suite (what `.ci/run` calls).
+//!   suite (what `.ci/run` calls): builds the plugin bundles the host
+//!   tests load, then `cargo test --workspace`, then the RTSan test.
+//! - `bundle`: nice-plug-xtask's bundler (`cargo xtask bundle trax
+//!   --release` → `target/bundled/trax.clap` and `trax.vst3`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,15 +16,44 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 /// Debian/Ubuntu packages the build needs, with the reason. The engine is
-/// pure Rust (symphonia, rubato): nothing beyond the C linker rustup
-/// already requires.
-const BUILD_PACKAGES: &[(&str, &str)] = &[];
+/// pure Rust (symphonia, rubato); the standalone's ALSA backend (cpal)
+/// links libasound; its JACK backend loads libjack at run time, but
+/// jack-sys's build script insists on finding it with pkg-config.
+const BUILD_PACKAGES: &[(&str, &str)] = &[
+    (
+        "pkg-config",
+        "finds libasound and libjack for alsa-sys and jack-sys",
+    ),
+    (
+        "libasound2-dev",
+        "ALSA headers for the standalone's cpal backend",
+    ),
+    (
+        "libjack-jackd2-dev",
+        "JACK headers for the standalone's JACK backend",
+    ),
+];
 
 /// Packages the test suite needs on top.
-const TEST_PACKAGES: &[(&str, &str)] = &[(
-    "libclang-rt-22-dev",
-    "RealtimeSanitizer runtime (libclang_rt.rtsan-x86_64.a) for tests/rtsan.rs",
-)];
+const TEST_PACKAGES: &[(&str, &str)] = &[
+    (
+        "libclang-rt-22-dev",
+        "RealtimeSanitizer runtime (libclang_rt.rtsan-x86_64.a) for tests/rtsan.rs",
+    ),
+    (
+        "jackd2",
+        "a real JACK server (dummy driver) for tests/jack.rs",
+    ),
+    (
+        "jack-capture",
+        "records the standalone's JACK output in tests/jack.rs",
+    ),
+    ("python3-pip", "installs pedalboard for tests/vst3.rs"),
+];
+
+/// Python packages the test suite needs (pip): pedalboard hosts the VST3
+/// bundle in tests/vst3.rs.
+const TEST_PIP_PACKAGES: &[&str] = &["pedalboard"];
 
 /// Where libclang-rt-22-dev installs the RTSan runtime.
 const RTSAN_LIB: &str = "/usr/lib/llvm-22/lib/clang/22/lib/linux/libclang_rt.rtsan-x86_64.a";
@@ -31,11 +64,16 @@ fn main() -> Result<()> {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("stress") => stress(&args[1..]),
+        Some("bundle") | Some("bundle-universal") => {
+            ensure_system_packages(BUILD_PACKAGES)?;
+            nice_plug_xtask::main_with_args("cargo xtask", args)
+        }
         _ => {
             eprintln!(
                 "usage: cargo xtask demo [render options]   render the demo setlist at real time\n\
                  \x20      cargo xtask test [cargo test options]  run the whole test suite\n\
-                 \x20      cargo xtask stress [render options]  demo at real time, seek every 2 s, both cores loaded"
+                 \x20      cargo xtask stress [render options]  demo at real time, seek every 2 s, both cores loaded\n\
+                 \x20      cargo xtask bundle trax [--release]  build target/bundled/trax.clap and trax.vst3"
             );
             bail!("unknown or missing xtask command")
         }
@@ -124,6 +162,43 @@ fn ensure_system_packages(packages: &[(&str, &str)]) -> Result<()> {
     run(apt(&install))
 }
 
+/// Runs nice-plug-xtask's bundler in a child process (it changes the
+/// working directory and reads its own arguments).
+fn run_bundle(args: &[&str]) -> Result<()> {
+    let mut c = cargo();
+    c.args(["xtask", "bundle"]).args(args);
+    run(c)
+}
+
+/// Installs the missing Python packages with pip (for the interpreter
+/// `python3` on PATH).
+fn ensure_pip_packages(packages: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("python3")
+                .args(["-m", "pip", "show", "-q", p])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: pip installing {}", missing.join(" "));
+    let mut pip = Command::new("python3");
+    pip.args(["-m", "pip", "install", "-q"]).args(&missing);
+    if run(pip).is_err() {
+        // Debian's own Python refuses system-wide installs (PEP 668).
+        let mut pip = Command::new("python3");
+        pip.args(["-m", "pip", "install", "-q", "--break-system-packages"])
+            .args(&missing);
+        run(pip)?;
+    }
+    Ok(())
+}
+
 /// Builds the release `trax` and returns
 /// `trax render assets/demo/setlist.toml -o OUT` to run.
 fn build_and_render_demo(out: &Path) -> Result<Command> {
@@ -184,6 +259,14 @@ fn stress(extra: &[String]) -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     ensure_system_packages(BUILD_PACKAGES)?;
     ensure_system_packages(TEST_PACKAGES)?;
+    ensure_pip_packages(TEST_PIP_PACKAGES)?;
+    // The host tests load the real bundles: a debug build with nice-plug's
+    // allocation check around process().
+    run_bundle(&["trax", "--features", "assert_process_allocs"])?;
+    // ... and the standalone binary they start (tests/jack.rs).
+    let mut b = cargo();
+    b.args(["build", "-p", "trax-standalone"]);
+    run(b)?;
     let mut t = cargo();
     t.args(["test", "--workspace"]).args(extra);
     run(t)?;

@@ -173,4 +173,31 @@ pub enum Event {
     },
     /// The previous setlist, handed back to be dropped off the audio thread.
     SetlistRetired(Box<EngineSetlist>),
+    /// A transport request made on the audio thread (plugin MIDI, parameter
+    /// or host transport) that needs the loader.
+    Request(Request),
+}
+
+/// A transport request made on the audio thread for the loader: the engine
+/// forwards it through the event queue and wakes the coordinator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Play `song` from `frame` (crossfading if something plays).
+    Play {
+        /// Song index.
+        song: u16,
+        /// Start position on the song's timeline, in frames.
+        frame: u64,
+    },
+    /// Make `song`'s head resident without starting it (so a later
+    /// [`Request::Play`] of it from frame 0 starts at once).
+    Cue {
+        /// Song index.
+        song: u16,
+    },
+    /// Seek the current song to `frame`.
+    Seek {
+        /// Target position on the song's timeline, in frames.
+        frame: u64,
+    },
 }

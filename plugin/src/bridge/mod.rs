@@ -6,7 +6,8 @@
 //! - [`lanes`]: per deck and stem, the ring of slot indices that forms a
 //!   stem's window;
 //! - [`messages`]: the small `Copy` commands and events that cross through
-//!   `rtrb` queues, and the audio thread's counters ([`stats`]).
+//!   `rtrb` queues, and the audio thread's counters ([`stats`]);
+//! - [`waker`]: how any thread (the audio thread too) wakes the loader.
 //!
 //! Nothing here allocates, locks or blocks after construction, and there is no
 //! `unsafe`: samples are stored as `AtomicU32` bit patterns so that a slot may
@@ -17,12 +18,16 @@ pub mod lanes;
 pub mod messages;
 pub mod slot;
 pub mod stats;
+pub mod waker;
 
 pub use key::ChunkKey;
 pub use lanes::DeckLanes;
-pub use messages::{Command, CueAction, EngineSetlist, EngineSong, EngineStem, Event, StemMix};
+pub use messages::{
+    Command, CueAction, EngineSetlist, EngineSong, EngineStem, Event, Request, StemMix,
+};
 pub use slot::{Slot, SlotPool, SlotRead};
 pub use stats::{EngineStats, TransportState};
+pub use waker::Waker;
 
 /// Length of a chunk in frames at the engine rate.
 ///

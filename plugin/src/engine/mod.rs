@@ -15,12 +15,14 @@
 
 pub mod declick;
 pub mod mixer;
+pub mod output;
 pub mod window;
 
 use std::sync::Arc;
 
 use crate::bridge::{
-    Command, CueAction, EngineSetlist, EngineStats, Event, TransportState, DECKS, MAX_STEMS,
+    Command, CueAction, EngineSetlist, EngineStats, Event, Request, TransportState, Waker, DECKS,
+    MAX_STEMS,
 };
 use declick::{equal_power, fade_in, frames_for, CROSSFADE_SECS, GAIN_RAMP_SECS, RECOVER_SECS};
 use mixer::{target_gains, GainRamp};
@@ -58,7 +60,8 @@ pub enum ProcessMode {
     Offline,
 }
 
-/// Engine settings fixed at construction.
+/// Engine settings fixed at construction (the mode may change later with
+/// [`Engine::set_mode`]).
 #[derive(Clone, Copy, Debug)]
 pub struct EngineConfig {
     /// The engine rate (the host's sample rate), Hz.
@@ -132,6 +135,13 @@ pub struct Engine {
     commands: rtrb::Consumer<Command>,
     events: rtrb::Producer<Event>,
     stats: Arc<EngineStats>,
+    waker: Arc<Waker>,
+    /// Offline only: a play or seek request is on its way to the loader;
+    /// rendering waits for its cue so the start lands on the request's
+    /// frame.
+    awaiting_cue: bool,
+    /// Counts setlists taken (so the plugin glue sees a new one arrive).
+    setlist_serial: u32,
     setlist: Option<Box<EngineSetlist>>,
     /// A replaced setlist waiting for room in the event queue.
     retired: Option<Box<EngineSetlist>>,
@@ -158,6 +168,7 @@ impl Engine {
         commands: rtrb::Consumer<Command>,
         events: rtrb::Producer<Event>,
         stats: Arc<EngineStats>,
+        waker: Arc<Waker>,
     ) -> Self {
         let rate = config.engine_rate_hz.max(1);
         Self {
@@ -165,6 +176,9 @@ impl Engine {
             commands,
             events,
             stats,
+            waker,
+            awaiting_cue: false,
+            setlist_serial: 0,
             setlist: None,
             retired: None,
             decks: std::array::from_fn(|_| Deck::new()),
@@ -208,6 +222,185 @@ impl Engine {
         done
     }
 
+    /// Songs in the current setlist (0 before one is loaded).
+    /// Realtime-safe.
+    pub fn song_count(&self) -> usize {
+        self.setlist.as_deref().map_or(0, |sl| sl.songs.len())
+    }
+
+    /// Changes every time a setlist is taken (starts at 0: none yet).
+    /// Realtime-safe.
+    pub fn setlist_serial(&self) -> u32 {
+        self.setlist_serial
+    }
+
+    /// The song on the audible deck, if any. Realtime-safe.
+    pub fn active_song(&self) -> Option<usize> {
+        self.active.map(|a| self.decks[a].song as usize)
+    }
+
+    /// Position of the audible deck on its song's timeline, in frames.
+    /// Realtime-safe.
+    pub fn position_frames(&self) -> Option<u64> {
+        self.active.map(|a| self.decks[a].position_frames)
+    }
+
+    /// Whether the transport plays (or is about to: a start is cued).
+    /// Realtime-safe.
+    pub fn is_playing(&self) -> bool {
+        (self.transport == Transport::Playing
+            && !matches!(
+                self.out_fade,
+                OutFade::Out {
+                    then: Transport::Paused | Transport::Stopped,
+                    ..
+                }
+            ))
+            || (self.transport != Transport::Paused && self.pending.is_some())
+    }
+
+    /// Whether the transport is paused (a resume continues in place).
+    /// Realtime-safe.
+    pub fn is_paused(&self) -> bool {
+        self.transport == Transport::Paused
+            || matches!(
+                self.out_fade,
+                OutFade::Out {
+                    then: Transport::Paused,
+                    ..
+                }
+            )
+    }
+
+    /// Switches between realtime and offline rendering (a host may bounce
+    /// offline between realtime sessions). Realtime-safe.
+    pub fn set_mode(&mut self, mode: ProcessMode) {
+        self.config.mode = mode;
+        if mode == ProcessMode::Realtime {
+            self.awaiting_cue = false;
+        }
+    }
+
+    /// Offline only: stop waiting for a requested start that has not been
+    /// cued (the caller's wait timed out); rendering goes on without it.
+    /// Realtime-safe.
+    pub fn stop_waiting(&mut self) {
+        self.awaiting_cue = false;
+    }
+
+    /// Plays `song` from `frame`, from the audio thread (a MIDI note, a
+    /// parameter, the host transport). Realtime-safe.
+    ///
+    /// If `song`'s head is already resident on a preload deck (the next
+    /// song, or one cued with [`Engine::cue_song`]) and `frame` is 0, it
+    /// starts at the next frame rendered: a caller that splits its block at
+    /// an event's time gets a sample-accurate start. Otherwise the request
+    /// goes to the loader and the song starts as soon as its first frames
+    /// are resident ([`START_GATE_FRAMES`]); offline, rendering waits for
+    /// it, so the start is sample-accurate there too. Out-of-range songs
+    /// are ignored.
+    pub fn play_song(&mut self, song: usize, frame: u64) {
+        if song >= self.song_count() {
+            return;
+        }
+        let Ok(song16) = u16::try_from(song) else {
+            return;
+        };
+        let preloaded = (0..DECKS).find(|&d| {
+            self.decks[d].role == DeckRole::Cued(CueAction::Preload)
+                && self.decks[d].song == song16
+                && self.decks[d].position_frames == frame
+        });
+        let ready = match (preloaded, self.setlist.as_deref()) {
+            (Some(q), Some(sl)) => self.gate_open(sl, q),
+            _ => false,
+        };
+        if let (Some(q), true) = (preloaded, ready) {
+            if let Some(p) = self.pending.take() {
+                self.release(p);
+            }
+            let action = if self.active.is_some() && self.transport == Transport::Playing {
+                CueAction::Switch
+            } else {
+                CueAction::Start
+            };
+            if self.transport == Transport::Paused {
+                // A note is an explicit start: it does not stay paused.
+                self.transport = Transport::Stopped;
+            }
+            self.decks[q].role = DeckRole::Cued(action);
+            self.pending = Some(q);
+            self.awaiting_cue = false;
+            // Taken at the next rendered frame (its gate is open); the
+            // loader learns of it from `Event::DeckStarted`.
+            return;
+        }
+        if self.transport == Transport::Paused {
+            self.transport = Transport::Stopped;
+        }
+        self.forward(Request::Play {
+            song: song16,
+            frame,
+        });
+    }
+
+    /// Makes `song`'s head resident without starting it (MIDI program
+    /// change, the song parameter), so that a later
+    /// [`Engine::play_song`]`(song, 0)` starts at once. Realtime-safe.
+    pub fn cue_song(&mut self, song: usize) {
+        if song >= self.song_count() {
+            return;
+        }
+        if let Ok(song) = u16::try_from(song) {
+            self.emit(Event::Request(Request::Cue { song }));
+            self.waker.wake();
+        }
+    }
+
+    /// Seeks the current song to `frame` (the host transport jumped).
+    /// Realtime-safe; see [`crate::Player::seek`] for what a seek does.
+    pub fn seek(&mut self, frame: u64) {
+        if self.song_count() == 0 {
+            return;
+        }
+        self.forward(Request::Seek { frame });
+    }
+
+    /// Pauses with a 10 ms fade. Realtime-safe.
+    pub fn pause(&mut self) {
+        self.apply(Command::Pause);
+    }
+
+    /// Resumes after a pause with a 10 ms fade. Realtime-safe.
+    pub fn resume(&mut self) {
+        self.apply(Command::Resume);
+    }
+
+    /// Stops with a 10 ms fade. Realtime-safe.
+    pub fn stop(&mut self) {
+        self.apply(Command::Stop);
+    }
+
+    /// Sends a request to the loader and wakes it; offline, rendering waits
+    /// for the resulting cue.
+    fn forward(&mut self, r: Request) {
+        if self.events.push(Event::Request(r)).is_err() {
+            self.stats.add_event_dropped();
+            return;
+        }
+        if self.config.mode == ProcessMode::Offline {
+            self.awaiting_cue = true;
+        }
+        self.waker.wake();
+    }
+
+    /// Takes the commands queued for the engine without rendering (so a
+    /// caller that waits can see a setlist arrive). Realtime-safe.
+    pub fn take_commands(&mut self) {
+        self.drain_commands();
+        self.hand_back_retired();
+    }
+
     fn drain_commands(&mut self) {
         while let Ok(cmd) = self.commands.peek() {
             if matches!(cmd, Command::SetSetlist(_)) && self.retired.is_some() {
@@ -234,6 +427,8 @@ impl Engine {
                 self.crossfade = None;
                 self.transport = Transport::Stopped;
                 self.out_fade = OutFade::None;
+                self.awaiting_cue = false;
+                self.setlist_serial = self.setlist_serial.wrapping_add(1);
                 self.retired = self.setlist.replace(new);
             }
             Command::Cue {
@@ -242,7 +437,12 @@ impl Engine {
                 start_frame,
                 action,
                 cue_id,
-            } => self.cue(deck as usize, song, start_frame, action, cue_id),
+            } => {
+                if action != CueAction::Preload {
+                    self.awaiting_cue = false;
+                }
+                self.cue(deck as usize, song, start_frame, action, cue_id);
+            }
             Command::Resume => {
                 if self.transport == Transport::Paused
                     || matches!(
@@ -266,6 +466,7 @@ impl Engine {
                 }
             }
             Command::Stop => {
+                self.awaiting_cue = false;
                 if self.transport == Transport::Playing && self.active.is_some() {
                     self.out_fade = OutFade::Out {
                         done: 0,
@@ -543,6 +744,9 @@ impl Engine {
         let offline = self.config.mode == ProcessMode::Offline;
         let mut done = 0usize;
         while done < len {
+            if offline && self.awaiting_cue {
+                return done;
+            }
             if let Some(p) = self.pending {
                 if self.gate_open(sl, p) {
                     self.take_pending(sl, p);

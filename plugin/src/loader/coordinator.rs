@@ -2,9 +2,10 @@
 //! slot pool's allocation, turns control requests into engine commands,
 //! keeps every deck's window filled, and drains the audio thread's events.
 //!
-//! It wakes on a control message, on a finished job, or every
-//! [`TICK_PLAYING`] ([`TICK_IDLE`] when nothing plays) to follow the play
-//! positions; it never spins.
+//! It parks between wake-ups and is woken (through [`crate::bridge::Waker`])
+//! by a control message, a finished job or a request from the audio thread,
+//! or every [`TICK_PLAYING`] ([`TICK_IDLE`] when nothing plays) to follow
+//! the play positions; it never spins.
 //!
 //! Slots are shared by key: a chunk already resident (in another deck, or
 //! kept from earlier) is pointed to, not decoded again (coalescing). Slots no
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
 
 use super::prepare::PreparedSetlist;
@@ -24,7 +25,8 @@ use super::worker::{Done, Job, Loaded, Priority, Workers};
 use crate::bridge::messages::stem_status;
 use crate::bridge::{
     ChunkKey, Command, CueAction, DeckLanes, EngineSetlist, EngineSong, EngineStats, EngineStem,
-    Event, SlotPool, StemMix, TransportState, CHUNK_FRAMES, CUE_CHUNKS, DECKS, WINDOW_CHUNKS,
+    Event, Request, SlotPool, StemMix, TransportState, Waker, CHUNK_FRAMES, CUE_CHUNKS, DECKS,
+    WINDOW_CHUNKS,
 };
 
 /// How often the coordinator looks at play positions while audio plays and
@@ -141,6 +143,7 @@ pub(crate) struct Coordinator {
     stats: Arc<EngineStats>,
     loader_stats: Arc<LoaderStats>,
     workers: Arc<Workers>,
+    waker: Arc<Waker>,
     current: Option<Current>,
     decks: [DeckBook; DECKS],
     /// Song the transport is on (for seeks and auto-advance).
@@ -160,6 +163,7 @@ impl Coordinator {
         stats: Arc<EngineStats>,
         loader_stats: Arc<LoaderStats>,
         workers: Arc<Workers>,
+        waker: Arc<Waker>,
     ) -> Self {
         Self {
             control_rx,
@@ -169,6 +173,7 @@ impl Coordinator {
             stats,
             loader_stats,
             workers,
+            waker,
             current: None,
             decks: std::array::from_fn(|_| DeckBook {
                 role: Role::Free,
@@ -186,20 +191,19 @@ impl Coordinator {
 
     /// Runs until [`Control::Shutdown`] or the control side is dropped.
     pub(crate) fn run(mut self) {
+        self.waker.register_current();
         let mut last_chunks = [u64::MAX; DECKS];
         loop {
             let mut dirty = false;
-            let tick = match self.stats.transport() {
-                TransportState::Playing | TransportState::Starting => TICK_PLAYING,
-                TransportState::Paused | TransportState::Stopped => TICK_IDLE,
-            };
-            crossbeam_channel::select! {
-                recv(self.control_rx) -> msg => match msg {
-                    Ok(Control::Shutdown) | Err(_) => return,
-                    Ok(c) => { self.control(c); dirty = true; }
-                },
-                recv(self.done_rx) -> msg => if let Ok(done) = msg { self.done(done); dirty = true; },
-                default(tick) => {}
+            loop {
+                match self.control_rx.try_recv() {
+                    Ok(Control::Shutdown) | Err(TryRecvError::Disconnected) => return,
+                    Ok(c) => {
+                        self.control(c);
+                        dirty = true;
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
             }
             while let Ok(done) = self.done_rx.try_recv() {
                 self.done(done);
@@ -219,6 +223,15 @@ impl Coordinator {
             }
             if dirty {
                 self.schedule();
+            }
+            if !dirty {
+                let tick = match self.stats.transport() {
+                    TransportState::Playing | TransportState::Starting => TICK_PLAYING,
+                    TransportState::Paused | TransportState::Stopped => TICK_IDLE,
+                };
+                // Every sender wakes us (a wake that comes before we park
+                // makes the park return at once, so none is lost).
+                std::thread::park_timeout(tick);
             }
         }
     }
@@ -493,9 +506,43 @@ impl Coordinator {
                     }
                 }
                 Event::SetlistRetired(old) => drop(old),
+                Event::Request(r) => self.request(r),
             }
         }
         any
+    }
+
+    /// Carries out a request made on the audio thread.
+    fn request(&mut self, r: Request) {
+        match r {
+            Request::Play { song, frame } => self.play(song as usize, frame),
+            Request::Seek { frame } => {
+                let song = self.song;
+                self.play(song, frame);
+            }
+            Request::Cue { song } => self.cue_head(song as usize),
+        }
+    }
+
+    /// Makes `song`'s head resident on a preload deck (replacing another
+    /// preload if no deck is free), unless it is cued or playing already.
+    fn cue_head(&mut self, song: usize) {
+        if song >= self.song_count() {
+            return;
+        }
+        let cued = self
+            .decks
+            .iter()
+            .any(|d| matches!(d.role, Role::Cued(_)) && d.song == song && d.start_frame == 0);
+        if cued {
+            return;
+        }
+        let deck = (0..DECKS)
+            .find(|&d| self.decks[d].role == Role::Free)
+            .or_else(|| (0..DECKS).find(|&d| self.decks[d].role == Role::Cued(CueAction::Preload)));
+        if let Some(d) = deck {
+            self.cue(d, song, 0, CueAction::Preload);
+        }
     }
 
     fn done(&mut self, done: Done) {

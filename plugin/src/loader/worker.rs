@@ -137,19 +137,22 @@ pub struct Workers {
     done_tx: Sender<Done>,
     problems_tx: Sender<StemProblem>,
     progress: Arc<Progress>,
+    waker: Arc<crate::bridge::Waker>,
     next_seq: std::sync::atomic::AtomicU64,
     read_delay: std::time::Duration,
 }
 
 impl Workers {
-    /// Shares `pool` for decoding; finished jobs go to `done_tx`, problems
-    /// to `problems_tx`. `read_delay` is added after every decoded block
-    /// (fault injection: slow storage).
+    /// Shares `pool` for decoding; finished jobs go to `done_tx` (and wake
+    /// the coordinator through `waker`), problems to `problems_tx`.
+    /// `read_delay` is added after every decoded block (fault injection:
+    /// slow storage).
     pub fn new(
         pool: Arc<rayon::ThreadPool>,
         done_tx: Sender<Done>,
         problems_tx: Sender<StemProblem>,
         progress: Arc<Progress>,
+        waker: Arc<crate::bridge::Waker>,
         read_delay: std::time::Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
@@ -159,6 +162,7 @@ impl Workers {
             done_tx,
             problems_tx,
             progress,
+            waker,
             next_seq: std::sync::atomic::AtomicU64::new(0),
             read_delay,
         })
@@ -228,6 +232,7 @@ impl Workers {
         self.progress.bump();
         if !requeued {
             let _ = self.done_tx.send(Done { key, slot });
+            self.waker.wake();
         }
     }
 

@@ -1,0 +1,396 @@
+//! nice-plug glue: the CLAP/VST3 plugin [`Trax`] and the standalone's entry.
+//! Wiring only: parameters and state are in [`params`], the control thread
+//! (setlist loading, problems) in [`control`], everything that sounds in
+//! [`crate::engine`].
+//!
+//! Threads: the host's main thread creates and activates the plugin and
+//! restores state; [`control`]'s thread reads and probes the setlist;
+//! `process()` runs on the audio thread and only calls the engine's
+//! realtime-safe methods. Offline (a host's bounce) `process()` waits for the
+//! loader instead of playing silence, so renders are exact.
+#![allow(unsafe_code)] // nice-plug's export macros define the C entry points.
+
+pub mod control;
+pub mod params;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nice_plug::prelude::*;
+
+use crate::engine::output::apply_gain_and_sanitize;
+use crate::{Engine, Player, PlayerConfig};
+use control::{load_state, ControlThread, Shared};
+use params::TraxParams;
+
+/// Offline, how long `process()` waits for the loader (a setlist being
+/// probed, a song start) before it gives up and renders what it has.
+pub const OFFLINE_WAIT_LIMIT: Duration = Duration::from_secs(30);
+
+pub use params::set_initial_setlist;
+
+/// The plugin: a sampler-style instrument that plays the setlist's songs,
+/// streamed from disk, on its stereo main output.
+///
+/// MIDI: note-on `base_note + n` starts song `n + 1` (1-based) from its
+/// start at the note's frame; program change `p` cues song `p + 1`; note-offs
+/// are ignored (a backing track plays on).
+pub struct Trax {
+    params: Arc<TraxParams>,
+    shared: Arc<Shared>,
+    control: Option<ControlThread>,
+    engine: Option<Engine>,
+    rate_hz: u32,
+    offline: bool,
+    /// Audio-thread state.
+    rt: RtState,
+}
+
+/// What `process()` remembers between blocks.
+#[derive(Debug, Default)]
+struct RtState {
+    last_play: bool,
+    last_song_param: i32,
+    selected_song: usize,
+    seen_setlist: u32,
+    /// A note that came before the setlist was loaded: played once it is.
+    held_song: Option<usize>,
+    follow: FollowState,
+}
+
+#[derive(Debug, Default)]
+struct FollowState {
+    host_playing: bool,
+    /// Where the host's position should be at the next block if it does not
+    /// jump, in frames.
+    expected_pos_frames: Option<i64>,
+}
+
+impl Default for Trax {
+    fn default() -> Self {
+        let params = TraxParams::default();
+        Self {
+            params: Arc::new(params),
+            shared: Arc::new(Shared::default()),
+            control: None,
+            engine: None,
+            rate_hz: 0,
+            offline: false,
+            rt: RtState {
+                last_song_param: 1,
+                ..RtState::default()
+            },
+        }
+    }
+}
+
+impl Trax {
+    /// What the control thread reports (load state, status line, problems,
+    /// song names), for the editor.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+impl Plugin for Trax {
+    const NAME: &'static str = "Trax";
+    const VENDOR: &'static str = "Trax";
+    const URL: &'static str = "https://example.invalid/trax";
+    const EMAIL: &'static str = "trax@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
+        main_input_channels: None,
+        main_output_channels: NonZeroU32::new(2),
+        aux_input_ports: &[],
+        aux_output_ports: &[],
+        names: PortNames::const_default(),
+    }];
+
+    // Program changes need the full MIDI level.
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type SysExMessage = ();
+    type Editor = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        _audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let rate_hz = buffer_config.sample_rate.round() as u32;
+        let offline = buffer_config.process_mode == nice_plug::prelude::ProcessMode::Offline;
+        let mode = if offline {
+            crate::ProcessMode::Offline
+        } else {
+            crate::ProcessMode::Realtime
+        };
+        if let (Some(engine), true) = (self.engine.as_mut(), rate_hz == self.rate_hz) {
+            engine.set_mode(mode);
+            self.offline = offline;
+            return true;
+        }
+        // A new rate: a new player and engine; the control thread probes the
+        // setlist again for it.
+        self.control = None;
+        self.engine = None;
+        let config = PlayerConfig {
+            mode,
+            ..PlayerConfig::realtime(rate_hz)
+        };
+        let (player, engine) = match Player::new(config) {
+            Ok(pe) => pe,
+            Err(e) => {
+                tracing::error!("trax: cannot start at {rate_hz} Hz: {e}");
+                return false;
+            }
+        };
+        match ControlThread::spawn(player, Arc::clone(&self.params), Arc::clone(&self.shared)) {
+            Ok(c) => self.control = Some(c),
+            Err(e) => {
+                tracing::error!("trax: cannot start the control thread: {e}");
+                return false;
+            }
+        }
+        self.engine = Some(engine);
+        self.rate_hz = rate_hz;
+        self.offline = offline;
+        self.rt.seen_setlist = 0;
+        self.rt.follow = FollowState::default();
+        true
+    }
+
+    fn reset(&mut self) {
+        self.rt.follow = FollowState::default();
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let frames = buffer.samples();
+        let channels = buffer.as_slice();
+        let [left, right] = channels else {
+            return ProcessStatus::Normal;
+        };
+        let (left, right): (&mut [f32], &mut [f32]) = (left, right);
+        let Some(engine) = self.engine.as_mut() else {
+            left.fill(0.0);
+            right.fill(0.0);
+            return ProcessStatus::Normal;
+        };
+        let params = &self.params;
+        let rt = &mut self.rt;
+        engine.take_commands();
+        if self.offline {
+            wait_for_setlist(engine, &self.shared);
+        }
+        new_setlist(engine, rt);
+        param_changes(engine, params, rt);
+        follow_transport(engine, params, rt, context.transport(), frames);
+
+        let base_note = params.base_note.value();
+        let mut at = 0usize;
+        while let Some(event) = context.next_event() {
+            let t = (event.timing() as usize).min(frames);
+            if t > at {
+                render(engine, self.offline, &mut left[at..t], &mut right[at..t]);
+                at = t;
+            }
+            match event {
+                NoteEvent::NoteOn { key, velocity, .. } if velocity > 0.0 => {
+                    let song = key.number().map_or(-1, |k| i32::from(k) - base_note);
+                    if let Ok(song) = usize::try_from(song) {
+                        note_on(engine, self.offline, &self.shared, rt, song);
+                    }
+                }
+                NoteEvent::MidiProgramChange { program, .. } => {
+                    rt.selected_song = program as usize;
+                    engine.cue_song(rt.selected_song);
+                }
+                _ => {}
+            }
+        }
+        if at < frames {
+            render(engine, self.offline, &mut left[at..], &mut right[at..]);
+        }
+        apply_gain_and_sanitize(left, right, || params.gain.smoothed.next());
+        ProcessStatus::Normal
+    }
+
+    fn deactivate(&mut self) {
+        // The player (and its memory) stays for a re-activation at the same
+        // rate; it goes with the plugin.
+    }
+}
+
+/// Renders `left`/`right` (one channel each, the same frames). Offline,
+/// waits for the loader where data is not resident, up to
+/// [`OFFLINE_WAIT_LIMIT`]; then (and always in realtime) late data is
+/// silence.
+#[allow(clippy::disallowed_methods)] // Offline only: sleeping is waiting for the loader.
+fn render(engine: &mut Engine, offline: bool, left: &mut [f32], right: &mut [f32]) {
+    let n = left.len().min(right.len());
+    let mut done = engine.process(&mut left[..n], &mut right[..n]);
+    if done >= n || !offline {
+        return;
+    }
+    let start = Instant::now();
+    while done < n {
+        if start.elapsed() > OFFLINE_WAIT_LIMIT {
+            tracing::error!("trax: offline render gave up waiting for the loader");
+            engine.stop_waiting();
+            engine.set_mode(crate::ProcessMode::Realtime);
+            engine.process(&mut left[done..n], &mut right[done..n]);
+            engine.set_mode(crate::ProcessMode::Offline);
+            return;
+        }
+        let got = engine.process(&mut left[done..n], &mut right[done..n]);
+        if got == 0 {
+            std::thread::sleep(Duration::from_micros(250));
+        }
+        done += got;
+    }
+}
+
+/// Offline: while the control thread is loading the setlist, wait for it
+/// (a bounce must not start before its songs exist).
+#[allow(clippy::disallowed_methods)] // Offline only.
+fn wait_for_setlist(engine: &mut Engine, shared: &Shared) {
+    let start = Instant::now();
+    while shared.load_state() == load_state::LOADING
+        || (shared.load_state() == load_state::READY && engine.song_count() == 0)
+    {
+        if start.elapsed() > OFFLINE_WAIT_LIMIT {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(250));
+        engine.take_commands();
+    }
+}
+
+/// A setlist arrived: cue the selected song and play a held note.
+fn new_setlist(engine: &mut Engine, rt: &mut RtState) {
+    let serial = engine.setlist_serial();
+    if serial == rt.seen_setlist {
+        return;
+    }
+    rt.seen_setlist = serial;
+    engine.cue_song(rt.selected_song);
+    if let Some(song) = rt.held_song.take() {
+        engine.play_song(song, 0);
+    }
+}
+
+fn note_on(engine: &mut Engine, offline: bool, shared: &Shared, rt: &mut RtState, song: usize) {
+    if engine.song_count() == 0 {
+        // Not loaded yet: keep the note (the latest one wins) unless there
+        // is nothing to wait for.
+        if matches!(shared.load_state(), load_state::LOADING | load_state::READY) {
+            rt.held_song = Some(song);
+            if offline {
+                wait_for_setlist(engine, shared);
+                new_setlist(engine, rt);
+            }
+        }
+        return;
+    }
+    // Beyond the setlist: ignored.
+    if song < engine.song_count() {
+        rt.selected_song = song;
+        engine.play_song(song, 0);
+    }
+}
+
+/// The `play` and `song` parameters act on changes.
+fn param_changes(engine: &mut Engine, params: &TraxParams, rt: &mut RtState) {
+    let song_param = params.song.value();
+    if song_param != rt.last_song_param {
+        rt.last_song_param = song_param;
+        rt.selected_song = song_param.max(1) as usize - 1;
+        engine.cue_song(rt.selected_song);
+    }
+    let play = params.play.value();
+    if play != rt.last_play {
+        rt.last_play = play;
+        if play {
+            if engine.is_paused() {
+                engine.resume();
+            } else if !engine.is_playing() {
+                engine.play_song(rt.selected_song, 0);
+            }
+        } else {
+            engine.pause();
+        }
+    }
+}
+
+/// Follow the host transport when the `follow` parameter is on: play while
+/// it plays (from its position on the selected song's timeline), stop when
+/// it stops, seek when its position jumps.
+fn follow_transport(
+    engine: &mut Engine,
+    params: &TraxParams,
+    rt: &mut RtState,
+    transport: &Transport,
+    frames: usize,
+) {
+    if !params.follow.value() {
+        rt.follow = FollowState::default();
+        return;
+    }
+    let playing = transport.playing;
+    let pos = transport.pos_samples();
+    let f = &mut rt.follow;
+    if playing && !f.host_playing {
+        let start = pos.unwrap_or(0).max(0) as u64;
+        engine.play_song(engine.active_song().unwrap_or(rt.selected_song), start);
+    } else if !playing && f.host_playing {
+        engine.stop();
+    } else if playing {
+        if let (Some(pos), Some(expected)) = (pos, f.expected_pos_frames) {
+            // One frame of slack for hosts that round seconds to frames.
+            if (pos - expected).abs() > 1 {
+                engine.seek(pos.max(0) as u64);
+            }
+        }
+    }
+    f.host_playing = playing;
+    f.expected_pos_frames = if playing {
+        pos.map(|p| p + frames as i64)
+    } else {
+        None
+    };
+}
+
+impl ClapPlugin for Trax {
+    const CLAP_ID: &'static str = "org.trax.trax";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Plays multi-stem setlists streamed from disk (backing tracks)");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::Instrument,
+        ClapFeature::Sampler,
+        ClapFeature::Stereo,
+    ];
+}
+
+impl Vst3Plugin for Trax {
+    const VST3_CLASS_ID: [u8; 16] = *b"TraxSetlistPlayr";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Instrument, Vst3SubCategory::Sampler];
+}
+
+nice_export_clap!(Trax);
+nice_export_vst3!(Trax);

@@ -1,0 +1,189 @@
+//! CONTROL THREAD of a plugin instance: owns the [`Player`], loads the
+//! setlist named in the state (probing it off the audio and main threads),
+//! applies the persisted mix, and reports problems to the host log (stderr
+//! through `tracing`) and to [`Shared`] for the editor.
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)] // Not the audio thread.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use super::params::TraxParams;
+use crate::Player;
+
+/// How often the control thread looks for a new setlist path or mix in the
+/// state when nothing wakes it.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Where the setlist stands. Stored in [`Shared::load_state`].
+pub mod load_state {
+    /// No setlist path in the state.
+    pub const NONE: u8 = 0;
+    /// Reading and probing the setlist.
+    pub const LOADING: u8 = 1;
+    /// Loaded (possibly with problems: see [`super::Shared::problems`]).
+    pub const READY: u8 = 2;
+    /// The setlist file cannot be used (see [`super::Shared::status`]).
+    pub const FAILED: u8 = 3;
+}
+
+/// What the control thread reports, for the audio thread (atomics only) and
+/// the editor.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// One of [`load_state`]'s values.
+    pub load_state: AtomicU8,
+    /// One line for the user: what is loaded or why not.
+    pub status: Mutex<String>,
+    /// Every stem problem of the loaded setlist, one line each (file and
+    /// cause).
+    pub problems: Mutex<Vec<String>>,
+    /// Song names of the loaded setlist, in order.
+    pub song_names: Mutex<Vec<String>>,
+}
+
+impl Shared {
+    /// The current [`load_state`] value.
+    pub fn load_state(&self) -> u8 {
+        self.load_state.load(Ordering::Acquire)
+    }
+}
+
+/// Handle to the control thread; dropping it stops the thread and with it
+/// the player's loader.
+pub struct ControlThread {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl ControlThread {
+    /// Starts the thread with `player`; it loads the state's setlist at
+    /// once and whenever the state changes.
+    ///
+    /// # Errors
+    /// The thread cannot be spawned.
+    pub fn spawn(
+        player: Player,
+        params: Arc<TraxParams>,
+        shared: Arc<Shared>,
+    ) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = Arc::clone(&stop);
+        let handle = std::thread::Builder::new()
+            .name("trax-control".into())
+            .spawn(move || {
+                let run = std::panic::AssertUnwindSafe(|| run(&player, &params, &shared, &s));
+                if let Err(p) = std::panic::catch_unwind(run) {
+                    tracing::error!(
+                        "trax control thread stopped: {}",
+                        crate::loader::panic_message(&p)
+                    );
+                }
+            })?;
+        Ok(Self {
+            stop,
+            handle: Some(handle),
+        })
+    }
+}
+
+impl Drop for ControlThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(h) = self.handle.take() {
+            h.thread().unpark();
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool) {
+    let mut loaded_setlist: Option<u64> = None;
+    let mut applied_mix: Option<(u64, u64)> = None;
+    let mut reported = 0usize;
+    while !stop.load(Ordering::Acquire) {
+        let (path, version) = params.setlist.get();
+        if loaded_setlist != Some(version) {
+            loaded_setlist = Some(version);
+            applied_mix = None;
+            reported = 0;
+            load(player, &path, shared);
+        }
+        let mix_version = params.mix.version();
+        if shared.load_state() == load_state::READY && applied_mix != Some((version, mix_version)) {
+            applied_mix = Some((version, mix_version));
+            let (mix, _) = params.mix.get();
+            for (song, stems) in mix.iter().enumerate() {
+                for (stem, m) in stems.iter().enumerate() {
+                    player.set_stem_mix(song, stem, m.to_mix());
+                }
+            }
+        }
+        // Problems found while playing (damaged frames, a file gone).
+        let problems = player.problems();
+        if problems.len() > reported {
+            let mut all = shared.problems.lock();
+            for p in &problems[reported..] {
+                all.push(p.to_string());
+            }
+            reported = problems.len();
+        }
+        std::thread::park_timeout(POLL);
+    }
+}
+
+/// Reads, probes and hands `path`'s setlist to the player.
+fn load(player: &Player, path: &str, shared: &Shared) {
+    shared.problems.lock().clear();
+    if path.is_empty() {
+        shared.song_names.lock().clear();
+        *shared.status.lock() = "no setlist: choose one in the editor or the state".into();
+        shared.load_state.store(load_state::NONE, Ordering::Release);
+        return;
+    }
+    shared
+        .load_state
+        .store(load_state::LOADING, Ordering::Release);
+    *shared.status.lock() = format!("loading {path}");
+    match crate::setlist::load(&PathBuf::from(path)) {
+        Err(e) => {
+            // The error names the file and the cause.
+            tracing::error!("trax: {e}");
+            shared.song_names.lock().clear();
+            *shared.status.lock() = e.to_string();
+            shared
+                .load_state
+                .store(load_state::FAILED, Ordering::Release);
+        }
+        Ok(setlist) => {
+            let prepared = player.load(&setlist);
+            let problems = player.problems();
+            for p in &problems {
+                tracing::warn!("trax: {p}");
+            }
+            *shared.song_names.lock() = setlist.songs.iter().map(|s| s.name.clone()).collect();
+            *shared.problems.lock() = problems.iter().map(ToString::to_string).collect();
+            *shared.status.lock() = format!(
+                "{}: {} songs, {} stems skipped",
+                path,
+                prepared.songs.len(),
+                problems
+                    .iter()
+                    .filter(|p| p.severity == crate::loader::prepare::Severity::Skipped)
+                    .count()
+            );
+            tracing::info!("trax: loaded {}", shared.status.lock());
+            shared
+                .load_state
+                .store(load_state::READY, Ordering::Release);
+        }
+    }
+}
