@@ -160,6 +160,10 @@ impl Plugin for Trax {
                 return false;
             }
         }
+        // A new player has loaded nothing yet.
+        self.shared
+            .loaded_version
+            .store(u64::MAX, std::sync::atomic::Ordering::Release);
         self.engine = Some(engine);
         self.rate_hz = rate_hz;
         self.offline = offline;
@@ -193,9 +197,10 @@ impl Plugin for Trax {
         let rt = &mut self.rt;
         engine.take_commands();
         if self.offline {
-            wait_for_setlist(engine, &self.shared);
+            wait_for_setlist(engine, params, &self.shared);
         }
         new_setlist(engine, rt);
+        play_held(engine, params, &self.shared, rt);
         param_changes(engine, params, rt);
         follow_transport(engine, params, rt, context.transport(), frames);
 
@@ -211,7 +216,7 @@ impl Plugin for Trax {
                 NoteEvent::NoteOn { key, velocity, .. } if velocity > 0.0 => {
                     let song = key.number().map_or(-1, |k| i32::from(k) - base_note);
                     if let Ok(song) = usize::try_from(song) {
-                        note_on(engine, self.offline, &self.shared, rt, song);
+                        note_on(engine, self.offline, params, &self.shared, rt, song);
                     }
                 }
                 NoteEvent::MidiProgramChange { program, .. } => {
@@ -237,7 +242,7 @@ impl Plugin for Trax {
 /// Renders `left`/`right` (one channel each, the same frames). Offline,
 /// waits for the loader where data is not resident, up to
 /// [`OFFLINE_WAIT_LIMIT`]; then (and always in realtime) late data is
-/// silence.
+/// silence. Nothing playing is silence.
 #[allow(clippy::disallowed_methods)] // Offline only: sleeping is waiting for the loader.
 fn render(engine: &mut Engine, offline: bool, left: &mut [f32], right: &mut [f32]) {
     let n = left.len().min(right.len());
@@ -247,8 +252,16 @@ fn render(engine: &mut Engine, offline: bool, left: &mut [f32], right: &mut [f32
     }
     let start = Instant::now();
     while done < n {
+        if !engine.is_waiting() {
+            // Offline and idle: the engine renders nothing; the rest is
+            // silence.
+            left[done..n].fill(0.0);
+            right[done..n].fill(0.0);
+            return;
+        }
         if start.elapsed() > OFFLINE_WAIT_LIMIT {
-            tracing::error!("trax: offline render gave up waiting for the loader");
+            // Give up: render the rest as realtime would (late data is
+            // silence, counted as underruns in the engine's stats).
             engine.stop_waiting();
             engine.set_mode(crate::ProcessMode::Realtime);
             engine.process(&mut left[done..n], &mut right[done..n]);
@@ -266,9 +279,9 @@ fn render(engine: &mut Engine, offline: bool, left: &mut [f32], right: &mut [f32
 /// Offline: while the control thread is loading the setlist, wait for it
 /// (a bounce must not start before its songs exist).
 #[allow(clippy::disallowed_methods)] // Offline only.
-fn wait_for_setlist(engine: &mut Engine, shared: &Shared) {
+fn wait_for_setlist(engine: &mut Engine, params: &TraxParams, shared: &Shared) {
     let start = Instant::now();
-    while shared.load_state() == load_state::LOADING
+    while shared.is_loading(params.setlist.version())
         || (shared.load_state() == load_state::READY && engine.song_count() == 0)
     {
         if start.elapsed() > OFFLINE_WAIT_LIMIT {
@@ -287,25 +300,44 @@ fn new_setlist(engine: &mut Engine, rt: &mut RtState) {
     }
     rt.seen_setlist = serial;
     engine.cue_song(rt.selected_song);
+}
+
+/// Plays a note held while the setlist was loading, once it is loaded.
+fn play_held(engine: &mut Engine, params: &TraxParams, shared: &Shared, rt: &mut RtState) {
+    if rt.held_song.is_none() || shared.is_loading(params.setlist.version()) {
+        return;
+    }
+    if shared.load_state() == load_state::READY && engine.song_count() == 0 {
+        return;
+    }
     if let Some(song) = rt.held_song.take() {
+        // Beyond the setlist: ignored (play_song checks).
+        rt.selected_song = song;
         engine.play_song(song, 0);
     }
 }
 
-fn note_on(engine: &mut Engine, offline: bool, shared: &Shared, rt: &mut RtState, song: usize) {
-    if engine.song_count() == 0 {
-        // Not loaded yet: keep the note (the latest one wins) unless there
-        // is nothing to wait for.
-        if matches!(shared.load_state(), load_state::LOADING | load_state::READY) {
-            rt.held_song = Some(song);
-            if offline {
-                wait_for_setlist(engine, shared);
-                new_setlist(engine, rt);
-            }
+fn note_on(
+    engine: &mut Engine,
+    offline: bool,
+    params: &TraxParams,
+    shared: &Shared,
+    rt: &mut RtState,
+    song: usize,
+) {
+    let loading = shared.is_loading(params.setlist.version());
+    if loading || (engine.song_count() == 0 && shared.load_state() == load_state::READY) {
+        // The setlist is on its way: keep the note (the latest one wins)
+        // and play it once the setlist is there.
+        rt.held_song = Some(song);
+        if offline {
+            wait_for_setlist(engine, params, shared);
+            new_setlist(engine, rt);
+            play_held(engine, params, shared, rt);
         }
         return;
     }
-    // Beyond the setlist: ignored.
+    // Beyond the setlist (or no setlist): ignored.
     if song < engine.song_count() {
         rt.selected_song = song;
         engine.play_song(song, 0);

@@ -272,6 +272,15 @@ impl Engine {
             )
     }
 
+    /// Offline: whether a short `process()` is waiting for something (a
+    /// requested start, a cued deck, data of the audible song) rather than
+    /// idle with nothing to play. Realtime-safe.
+    pub fn is_waiting(&self) -> bool {
+        self.awaiting_cue
+            || self.pending.is_some()
+            || (self.active.is_some() && self.transport == Transport::Playing)
+    }
+
     /// Switches between realtime and offline rendering (a host may bounce
     /// offline between realtime sessions). Realtime-safe.
     pub fn set_mode(&mut self, mode: ProcessMode) {

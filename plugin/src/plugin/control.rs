@@ -9,7 +9,7 @@
 )] // Not the audio thread.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -37,10 +37,13 @@ pub mod load_state {
 
 /// What the control thread reports, for the audio thread (atomics only) and
 /// the editor.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Shared {
     /// One of [`load_state`]'s values.
     pub load_state: AtomicU8,
+    /// The version of the state's setlist path last loaded (or found
+    /// unusable); `u64::MAX` before the first load.
+    pub loaded_version: AtomicU64,
     /// One line for the user: what is loaded or why not.
     pub status: Mutex<String>,
     /// Every stem problem of the loaded setlist, one line each (file and
@@ -50,10 +53,29 @@ pub struct Shared {
     pub song_names: Mutex<Vec<String>>,
 }
 
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            load_state: AtomicU8::new(load_state::NONE),
+            loaded_version: AtomicU64::new(u64::MAX),
+            status: Mutex::default(),
+            problems: Mutex::default(),
+            song_names: Mutex::default(),
+        }
+    }
+}
+
 impl Shared {
     /// The current [`load_state`] value.
     pub fn load_state(&self) -> u8 {
         self.load_state.load(Ordering::Acquire)
+    }
+
+    /// Whether the setlist named by the state (at `setlist_version`) is
+    /// still to be loaded or being loaded. Realtime-safe (atomics).
+    pub fn is_loading(&self, setlist_version: u64) -> bool {
+        self.loaded_version.load(Ordering::Acquire) != setlist_version
+            || self.load_state() == load_state::LOADING
     }
 }
 
@@ -116,6 +138,7 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
             applied_mix = None;
             reported = 0;
             load(player, &path, shared);
+            shared.loaded_version.store(version, Ordering::Release);
         }
         let mix_version = params.mix.version();
         if shared.load_state() == load_state::READY && applied_mix != Some((version, mix_version)) {
