@@ -48,12 +48,12 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
         "jack-capture",
         "records the standalone's JACK output in tests/jack.rs",
     ),
-    ("python3-pip", "installs pedalboard for tests/vst3.rs"),
 ];
 
-/// Python packages the test suite needs (pip): pedalboard hosts the VST3
-/// bundle in tests/vst3.rs.
-const TEST_PIP_PACKAGES: &[&str] = &["pedalboard"];
+/// Python packages the test suite needs (pip, for the `python3` on PATH):
+/// pedalboard hosts the VST3 bundle in tests/vst3.rs; JACK-Client sends
+/// the JACK MIDI note in tests/jack.rs.
+const TEST_PIP_PACKAGES: &[&str] = &["pedalboard", "JACK-Client"];
 
 /// Where libclang-rt-22-dev installs the RTSan runtime.
 const RTSAN_LIB: &str = "/usr/lib/llvm-22/lib/clang/22/lib/linux/libclang_rt.rtsan-x86_64.a";
