@@ -229,13 +229,26 @@ impl Plugin for Trax {
         if at < frames {
             render(engine, self.offline, &mut left[at..], &mut right[at..]);
         }
-        apply_gain_and_sanitize(left, right, || params.gain.smoothed.next());
+        apply_gain_and_sanitize(left, right, || unity_snapped(params.gain.smoothed.next()));
         ProcessStatus::Normal
     }
 
     fn deactivate(&mut self) {
         // The player (and its memory) stays for a re-activation at the same
         // rate; it goes with the plugin.
+    }
+}
+
+/// `gain`, or exactly 1 within 2^-22 of it: VST3 hosts hand parameters
+/// back normalised, and the skewed dB range does not map 0 dB back to
+/// exactly 1.0 (0.99999994), which would make every sample differ from the
+/// source by one LSB of f32.
+#[inline]
+fn unity_snapped(gain: f32) -> f32 {
+    if (gain - 1.0).abs() < 2.4e-7 {
+        1.0
+    } else {
+        gain
     }
 }
 
