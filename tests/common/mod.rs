@@ -2,6 +2,7 @@
 //! decodes, offline renders through the real player and engine.
 #![allow(dead_code)]
 
+pub mod clap_host;
 pub mod scenario;
 
 // Every integration test binary runs with assert_no_alloc's allocator, and
