@@ -153,6 +153,11 @@ impl Plugin for Trax {
                 return false;
             }
         };
+        // A new player has loaded nothing yet (before the thread starts: it
+        // may finish a load at once).
+        self.shared
+            .loaded_version
+            .store(u64::MAX, std::sync::atomic::Ordering::Release);
         match ControlThread::spawn(player, Arc::clone(&self.params), Arc::clone(&self.shared)) {
             Ok(c) => self.control = Some(c),
             Err(e) => {
@@ -160,10 +165,6 @@ impl Plugin for Trax {
                 return false;
             }
         }
-        // A new player has loaded nothing yet.
-        self.shared
-            .loaded_version
-            .store(u64::MAX, std::sync::atomic::Ordering::Release);
         self.engine = Some(engine);
         self.rate_hz = rate_hz;
         self.offline = offline;
@@ -382,7 +383,9 @@ fn param_changes(engine: &mut Engine, params: &TraxParams, rt: &mut RtState) {
 
 /// Follow the host transport when the `follow` parameter is on: play while
 /// it plays (from its position on the selected song's timeline), stop when
-/// it stops, seek when its position jumps.
+/// it stops, seek when its position jumps. Starts and seeks are synced: a
+/// song that takes the loader 10 ms to start comes in 10 ms into itself, in
+/// step with the host.
 fn follow_transport(
     engine: &mut Engine,
     params: &TraxParams,
@@ -399,14 +402,14 @@ fn follow_transport(
     let f = &mut rt.follow;
     if playing && !f.host_playing {
         let start = pos.unwrap_or(0).max(0) as u64;
-        engine.play_song(engine.active_song().unwrap_or(rt.selected_song), start);
+        engine.play_song_synced(engine.active_song().unwrap_or(rt.selected_song), start);
     } else if !playing && f.host_playing {
         engine.stop();
     } else if playing {
         if let (Some(pos), Some(expected)) = (pos, f.expected_pos_frames) {
             // One frame of slack for hosts that round seconds to frames.
             if (pos - expected).abs() > 1 {
-                engine.seek(pos.max(0) as u64);
+                engine.seek_synced(pos.max(0) as u64);
             }
         }
     }

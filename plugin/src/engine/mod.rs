@@ -91,7 +91,21 @@ struct Deck {
     cue_id: u32,
     song: u16,
     position_frames: u64,
+    /// A start that keeps time with an external clock (the host
+    /// transport): the engine clock when it was requested and the frame
+    /// requested. While cued, the start position moves on with the clock,
+    /// so the song starts where the clock is now, not where it was.
+    sync: Option<SyncStart>,
     lanes: [Lane; MAX_STEMS],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SyncStart {
+    /// Engine clock (frames rendered since the engine was made) at the
+    /// request.
+    since_clock_frames: u64,
+    /// The frame requested.
+    frame: u64,
 }
 
 impl Deck {
@@ -101,6 +115,7 @@ impl Deck {
             cue_id: 0,
             song: 0,
             position_frames: 0,
+            sync: None,
             lanes: [Lane::default(); MAX_STEMS],
         }
     }
@@ -142,6 +157,11 @@ pub struct Engine {
     awaiting_cue: bool,
     /// Counts setlists taken (so the plugin glue sees a new one arrive).
     setlist_serial: u32,
+    /// Frames rendered since the engine was made.
+    clock_frames: u64,
+    /// A synced play or seek on its way to the loader: (song, or any for a
+    /// seek; the start it asked for).
+    sync_request: Option<(Option<u16>, SyncStart)>,
     setlist: Option<Box<EngineSetlist>>,
     /// A replaced setlist waiting for room in the event queue.
     retired: Option<Box<EngineSetlist>>,
@@ -179,6 +199,8 @@ impl Engine {
             waker,
             awaiting_cue: false,
             setlist_serial: 0,
+            clock_frames: 0,
+            sync_request: None,
             setlist: None,
             retired: None,
             decks: std::array::from_fn(|_| Deck::new()),
@@ -213,6 +235,7 @@ impl Engine {
             let got =
                 self.render_sub_block(&mut out_l[done..done + len], &mut out_r[done..done + len]);
             done += got;
+            self.clock_frames += got as u64;
             if got < len {
                 break;
             }
@@ -338,6 +361,7 @@ impl Engine {
                 self.transport = Transport::Stopped;
             }
             self.decks[q].role = DeckRole::Cued(action);
+            self.decks[q].sync = self.sync_request.take().map(|(_, s)| s);
             self.pending = Some(q);
             self.awaiting_cue = false;
             // Taken at the next rendered frame (its gate is open); the
@@ -351,6 +375,43 @@ impl Engine {
             song: song16,
             frame,
         });
+    }
+
+    /// Like [`Engine::play_song`], but keeping time with an external clock
+    /// (the host transport): the song starts at `frame` plus the frames
+    /// rendered since this call, so however long the loader takes, it
+    /// plays in step with the clock. Realtime-safe.
+    pub fn play_song_synced(&mut self, song: usize, frame: u64) {
+        if song >= self.song_count() {
+            return;
+        }
+        let Ok(song16) = u16::try_from(song) else {
+            return;
+        };
+        self.sync_request = Some((
+            Some(song16),
+            SyncStart {
+                since_clock_frames: self.clock_frames,
+                frame,
+            },
+        ));
+        self.play_song(song, frame);
+    }
+
+    /// Like [`Engine::seek`], keeping time with an external clock (see
+    /// [`Engine::play_song_synced`]). Realtime-safe.
+    pub fn seek_synced(&mut self, frame: u64) {
+        if self.song_count() == 0 {
+            return;
+        }
+        self.sync_request = Some((
+            None,
+            SyncStart {
+                since_clock_frames: self.clock_frames,
+                frame,
+            },
+        ));
+        self.seek(frame);
     }
 
     /// Makes `song`'s head resident without starting it (MIDI program
@@ -437,6 +498,7 @@ impl Engine {
                 self.transport = Transport::Stopped;
                 self.out_fade = OutFade::None;
                 self.awaiting_cue = false;
+                self.sync_request = None;
                 self.setlist_serial = self.setlist_serial.wrapping_add(1);
                 self.retired = self.setlist.replace(new);
             }
@@ -520,6 +582,15 @@ impl Engine {
         deck.cue_id = cue_id;
         deck.song = song;
         deck.position_frames = start_frame;
+        deck.sync = None;
+        if action != CueAction::Preload {
+            if let Some((want_song, sync)) = self.sync_request {
+                if sync.frame == start_frame && want_song.is_none_or(|s| s == song) {
+                    deck.sync = Some(sync);
+                    self.sync_request = None;
+                }
+            }
+        }
         self.stats.set_deck_in_use(d, true);
         self.stats.set_deck_position_frames(d, start_frame);
         match action {
@@ -757,6 +828,11 @@ impl Engine {
                 return done;
             }
             if let Some(p) = self.pending {
+                if let Some(sync) = self.decks[p].sync {
+                    let now = self.clock_frames + done as u64;
+                    self.decks[p].position_frames =
+                        sync.frame + now.saturating_sub(sync.since_clock_frames);
+                }
                 if self.gate_open(sl, p) {
                     self.take_pending(sl, p);
                 } else if offline {
