@@ -67,3 +67,50 @@ fn offline_process_never_allocates() {
         "allocations in offline process()"
     );
 }
+
+#[test]
+fn audio_thread_requests_never_allocate() {
+    // What the plugin glue calls on the audio thread (notes, program
+    // changes, parameters, host transport), each inside assert_no_alloc
+    // together with the process call after it.
+    let setlist = trax::setlist::load(&common::corpus().join("setlist.json")).unwrap();
+    let (player, mut engine) = trax::Player::new(trax::PlayerConfig::realtime(48_000)).unwrap();
+    player.load(&setlist);
+    let stats = player.engine_stats().clone();
+    let mut l = vec![0.0f32; 256];
+    let mut r = vec![0.0f32; 256];
+    let pace = std::time::Duration::from_millis(2);
+    let mut step =
+        |engine: &mut trax::Engine, blocks: usize, f: &mut dyn FnMut(&mut trax::Engine)| {
+            assert_no_alloc(|| {
+                f(engine);
+                engine.process(&mut l, &mut r);
+            });
+            for _ in 1..blocks {
+                common::process(engine, &mut l, &mut r);
+                std::thread::sleep(pace);
+            }
+        };
+    step(&mut engine, 1, &mut |e| e.take_commands());
+    assert!(engine.song_count() >= 6, "setlist taken");
+    step(&mut engine, 100, &mut |e| e.cue_song(2));
+    // The cued head starts locally (no request), then requests that go to
+    // the loader and wake it.
+    step(&mut engine, 100, &mut |e| e.play_song(2, 0));
+    assert_eq!(engine.active_song(), Some(2), "cued song starts");
+    step(&mut engine, 100, &mut |e| e.play_song(4, 0));
+    step(&mut engine, 100, &mut |e| e.seek(500_000));
+    step(&mut engine, 100, &mut |e| e.play_song_synced(1, 200_000));
+    step(&mut engine, 100, &mut |e| e.seek_synced(300_000));
+    step(&mut engine, 50, &mut |e| e.pause());
+    assert!(engine.is_paused());
+    step(&mut engine, 50, &mut |e| e.resume());
+    step(&mut engine, 50, &mut |e| e.stop());
+    step(&mut engine, 10, &mut |e| e.play_song(99, 0)); // beyond the setlist: ignored
+    assert_eq!(assert_no_alloc::violation_count(), 0, "a request allocated");
+    assert!(
+        stats.song_starts() >= 4,
+        "requests took effect: {}",
+        stats.song_starts()
+    );
+}
