@@ -235,8 +235,13 @@ impl Plugin for Trax {
     }
 
     fn deactivate(&mut self) {
-        // The player (and its memory) stays for a re-activation at the same
-        // rate; it goes with the plugin.
+        // Playback ends with the activation; the player (and its memory)
+        // stays for a re-activation at the same rate and goes with the
+        // plugin.
+        if let Some(engine) = self.engine.as_mut() {
+            engine.halt();
+        }
+        self.rt.follow = FollowState::default();
     }
 }
 
@@ -401,6 +406,11 @@ fn follow_transport(
     let pos = transport.pos_samples();
     let f = &mut rt.follow;
     if playing && !f.host_playing {
+        if engine.song_count() == 0 {
+            // No setlist yet: start once it is there, from where the host
+            // is then.
+            return;
+        }
         let start = pos.unwrap_or(0).max(0) as u64;
         engine.play_song_synced(engine.active_song().unwrap_or(rt.selected_song), start);
     } else if !playing && f.host_playing {

@@ -451,6 +451,17 @@ impl Engine {
         self.apply(Command::Stop);
     }
 
+    /// Stops at once, without a fade (the host deactivated the plugin:
+    /// nothing is heard in between). Realtime-safe.
+    pub fn halt(&mut self) {
+        self.awaiting_cue = false;
+        self.sync_request = None;
+        self.stop_now();
+        if let Some(p) = self.pending.take() {
+            self.release(p);
+        }
+    }
+
     /// Sends a request to the loader and wakes it; offline, rendering waits
     /// for the resulting cue.
     fn forward(&mut self, r: Request) {
