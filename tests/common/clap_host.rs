@@ -16,6 +16,7 @@
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Mutex;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
@@ -567,6 +568,14 @@ impl ClapInstance {
             .access_shared_handler(|s| s.error_logs.load(Ordering::Acquire))
     }
 
+    /// Every line the plugin sent through the host log extension so far,
+    /// as `"<severity>: <message>"` (nice-plug logs through `tracing` to
+    /// stderr, not here; this shows what does reach a host's log).
+    pub fn log_messages(&self) -> Vec<String> {
+        self.instance
+            .access_shared_handler(|s| s.log_lines.lock().map(|l| l.clone()).unwrap_or_default())
+    }
+
     /// The activation rate (0 before the first activation).
     pub fn rate_hz(&self) -> f64 {
         self.rate_hz
@@ -660,6 +669,7 @@ struct HostShared {
     process_requested: AtomicBool,
     flush_requested: AtomicBool,
     error_logs: AtomicU32,
+    log_lines: Mutex<Vec<String>>,
 }
 
 impl SharedHandler<'_> for HostShared {
@@ -686,6 +696,9 @@ impl HostLogImpl for HostShared {
                 | LogSeverity::PluginMisbehaving
         ) {
             self.error_logs.fetch_add(1, Ordering::AcqRel);
+        }
+        if let Ok(mut lines) = self.log_lines.lock() {
+            lines.push(format!("{severity:?}: {message}"));
         }
         eprintln!("[trax.clap {severity:?}] {message}");
     }
