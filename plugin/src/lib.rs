@@ -8,6 +8,7 @@
 //! - [`engine`]: AUDIO THREAD (no allocation, lock, I/O or logging);
 //! - [`bridge`]: the only module both sides share (slots, lanes, queues);
 //! - [`loader`]: LOADER THREADS (decoding, resampling, scheduling);
+//! - [`cache`]: the on-disk chunk cache (loader threads);
 //! - [`setlist`]: the setlist format (control thread);
 //! - [`player`]: the control handle;
 //! - [`plugin`]: the CLAP/VST3 plugin and standalone glue (nice-plug).
@@ -16,6 +17,7 @@
 #![deny(unsafe_code)]
 
 pub mod bridge;
+pub mod cache;
 pub mod engine;
 pub mod loader;
 pub mod player;

@@ -1,0 +1,56 @@
+//! LOADER THREADS: the on-disk chunk cache: decoded chunks of every stem at
+//! the engine rate, stored as verified FLAC (or raw PCM) files, so a stem
+//! that played once starts from the cache instead of its source.
+//!
+//! - [`store`]: [`ChunkStore`] (the cache folder) and [`Entry`] (one stem at
+//!   one engine rate): open, read, write, verify, sizes;
+//! - [`key`]: [`StemKey`], what an entry depends on, and its stable id;
+//! - [`meta`]: the entry's `meta.json`;
+//! - [`chunk`]: the chunk file format (header, checks);
+//! - [`samples`]: `f32` ↔ stored integers, bit depth policy, checksums;
+//! - [`flac`]: FLAC payloads (flacenc encodes, symphonia decodes);
+//! - [`fsio`]: atomic writes, fsync policy, the temporary-file sweep;
+//! - [`location`]: the platform's default cache folder.
+//!
+//! Promises (DESIGN.md, "Chunk cache"): any change of the source, rate,
+//! chunk length, layout or format is a miss, never stale audio; a damaged
+//! chunk (flipped byte, truncation, decode error, wrong key or length) is
+//! a [`Miss::Corrupt`], is removed, and the caller rebuilds it from the
+//! source; a process killed at any moment never leaves a file that is
+//! served. What is read is exactly what was stored: the samples written
+//! for exact integer sources, their 24-bit quantization otherwise.
+//!
+//! Not yet here (the rest of the cache issue): the byte budget and LRU eviction, cache
+//! policy (first N seconds or whole songs), cross-process locking, and the
+//! loader's use of the cache. Nothing here runs on the audio thread.
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)]
+
+pub mod chunk;
+pub mod error;
+pub mod flac;
+pub mod fsio;
+pub mod key;
+pub mod location;
+pub mod meta;
+pub mod samples;
+pub mod store;
+
+#[cfg(test)]
+mod tests;
+
+pub use chunk::Encoding;
+pub use error::{CacheError, Corruption, Miss};
+pub use flac::FlacEffort;
+pub use fsio::SweepStats;
+pub use key::{KeyId, SampleOrigin, StemKey};
+pub use store::{ChunkStore, Entry, StoreOptions, Usage, VerifyProblem, VerifyReport, WriteStats};
+
+/// Version of the cache's formats (key serialization, `meta.json`, chunk
+/// files). It is part of every key and every chunk header: bump it when
+/// any of them, or the stored values, change, and old entries become
+/// misses.
+pub const CACHE_FORMAT_VERSION: u16 = 1;

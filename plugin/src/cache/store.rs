@@ -1,0 +1,456 @@
+//! LOADER THREADS: the on-disk chunk store: a cache folder of entries (one
+//! per stem and engine rate), each a folder of verified chunk files.
+//!
+//! ```text
+//! <cache>/tmp/<pid>-<n>-<ns>.tmp     files being written (swept when old)
+//! <cache>/<id>/meta.json             the entry's full key (plain JSON)
+//! <cache>/<id>/c00000000.tc          chunk 0 of the stem (see `chunk`)
+//! <cache>/<id>/c00000001.tc          …
+//! ```
+//!
+//! `<id>` is the [`StemKey`]'s 32-hex-digit [`KeyId`]. Reads verify
+//! everything and turn any damage into a [`Miss`] (removing the file);
+//! writes are atomic ([`super::fsio`]). Every method takes `&self`:
+//! loader threads share one store. Byte budget, eviction and policy come
+//! later; [`ChunkStore::usage`] and [`Entry::bytes_on_disk`] give the sizes
+//! they need.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::chunk::{self, Encoding, Expect};
+use super::error::{CacheError, Miss};
+use super::flac::FlacEffort;
+use super::fsio::{self, SweepStats, TMP_DIR_NAME, TMP_MAX_AGE};
+use super::key::{KeyId, StemKey};
+use super::meta::{MetaRecord, META_FILE_NAME};
+
+/// How a store writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// fsync each file before its rename (and the folder after): see
+    /// [`super::fsio`] for why this is off by default.
+    pub sync_writes: bool,
+    /// FLAC encoder effort.
+    pub flac_effort: FlacEffort,
+}
+
+/// The chunk cache folder. Cheap to clone; share it between loader threads.
+#[derive(Clone, Debug)]
+pub struct ChunkStore {
+    root: PathBuf,
+    tmp: PathBuf,
+    options: StoreOptions,
+}
+
+fn io_error(path: &Path, action: &'static str, source: std::io::Error) -> CacheError {
+    CacheError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    }
+}
+
+/// Removes a folder tree; a missing one is fine.
+fn remove_dir_all(dir: &Path) -> Result<(), CacheError> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(dir, "remove", e)),
+        _ => Ok(()),
+    }
+}
+
+/// The chunk file name of `index`: `c` + 8 decimal digits + `.tc`.
+fn chunk_file_name(index: u32) -> String {
+    format!("c{index:08}.tc")
+}
+
+/// The index a chunk file name stands for.
+fn parse_chunk_file_name(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix('c')?.strip_suffix(".tc")?;
+    if digits.len() < 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+impl ChunkStore {
+    /// Opens (creating) the cache folder `dir` with default options and
+    /// sweeps abandoned temporary files.
+    pub fn open(dir: &Path) -> Result<ChunkStore, CacheError> {
+        ChunkStore::open_with(dir, StoreOptions::default())
+    }
+
+    /// [`ChunkStore::open`] with `options`.
+    pub fn open_with(dir: &Path, options: StoreOptions) -> Result<ChunkStore, CacheError> {
+        let tmp = dir.join(TMP_DIR_NAME);
+        fs::create_dir_all(&tmp).map_err(|e| io_error(&tmp, "create folder", e))?;
+        let store = ChunkStore {
+            root: dir.to_path_buf(),
+            tmp,
+            options,
+        };
+        store.sweep()?;
+        Ok(store)
+    }
+
+    /// The platform's default cache folder (see [`super::location`]).
+    pub fn default_dir() -> Option<PathBuf> {
+        super::location::default_dir()
+    }
+
+    /// The cache folder.
+    pub fn dir(&self) -> &Path {
+        &self.root
+    }
+
+    /// Removes temporary files older than [`TMP_MAX_AGE`] (done by `open`;
+    /// safe while other processes write).
+    pub fn sweep(&self) -> Result<SweepStats, CacheError> {
+        fsio::sweep_tmp(&self.tmp, TMP_MAX_AGE)
+    }
+
+    /// The entry of `key`, created if needed. An entry whose `meta.json` is
+    /// unreadable or holds another key is removed and created anew.
+    pub fn entry(&self, key: &StemKey) -> Result<Entry, CacheError> {
+        let id = key.id();
+        let dir = self.root.join(id.to_string());
+        let meta_path = dir.join(META_FILE_NAME);
+        let expected = MetaRecord::of(key);
+        let meta_exists = meta_path.exists();
+        let matches = meta_exists && MetaRecord::read(&meta_path).as_ref() == Some(&expected);
+        if !matches {
+            // A folder without meta.json may be another process's entry
+            // being created: keep it (its chunks carry the id's hash).
+            if meta_exists {
+                remove_dir_all(&dir)?;
+            }
+            fs::create_dir_all(&dir).map_err(|e| io_error(&dir, "create folder", e))?;
+            expected.write(&self.tmp, &meta_path, self.options.sync_writes)?;
+        }
+        Ok(Entry {
+            dir,
+            tmp: self.tmp.clone(),
+            id,
+            channels: key.channels,
+            chunk_frames: key.chunk_frames,
+            exact_bits: key.origin.exact_bits(),
+            engine_rate_hz: key.engine_rate_hz,
+            options: self.options,
+        })
+    }
+
+    /// The entry folders: (id, path), in no particular order.
+    fn entry_dirs(&self) -> Result<Vec<(KeyId, PathBuf)>, CacheError> {
+        let list = fs::read_dir(&self.root).map_err(|e| io_error(&self.root, "list", e))?;
+        let mut dirs = Vec::new();
+        for item in list {
+            let item = item.map_err(|e| io_error(&self.root, "list", e))?;
+            let name = item.file_name();
+            let Some(id) = name.to_str().and_then(KeyId::parse) else {
+                continue;
+            };
+            if item.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs.push((id, item.path()));
+            }
+        }
+        Ok(dirs)
+    }
+
+    /// Sizes of everything in the cache (entries, chunk files, bytes of
+    /// chunks and metadata). Files that vanish meanwhile are skipped.
+    pub fn usage(&self) -> Result<Usage, CacheError> {
+        let mut usage = Usage::default();
+        for (_, dir) in self.entry_dirs()? {
+            usage.entries += 1;
+            for (path, len) in files_in(&dir) {
+                usage.bytes += len;
+                if path_chunk_index(&path).is_some() {
+                    usage.chunks += 1;
+                }
+            }
+        }
+        Ok(usage)
+    }
+
+    /// Checks every chunk of every entry (fully: decode and checksums),
+    /// removes what is damaged and reports each problem to `on_problem`.
+    /// Entries whose `meta.json` is unreadable, of another format version
+    /// or of another id are removed whole. Files it does not know are left.
+    pub fn verify(
+        &self,
+        mut on_problem: impl FnMut(&VerifyProblem),
+    ) -> Result<VerifyReport, CacheError> {
+        let mut report = VerifyReport::default();
+        let mut samples = Vec::new();
+        for (id, dir) in self.entry_dirs()? {
+            let meta = MetaRecord::read(&dir.join(META_FILE_NAME)).filter(|m| {
+                m.format_version == super::CACHE_FORMAT_VERSION && m.id == id.to_string()
+            });
+            let Some(meta) = meta else {
+                remove_dir_all(&dir)?;
+                report.entries_removed += 1;
+                on_problem(&VerifyProblem::BadEntry { path: dir });
+                continue;
+            };
+            report.entries_ok += 1;
+            for (path, len) in files_in(&dir) {
+                let Some(index) = path_chunk_index(&path) else {
+                    continue;
+                };
+                let expect = Expect {
+                    key_hash: id.hash64(),
+                    index,
+                    channels: meta.channels,
+                    frames: None,
+                    max_frames: meta.chunk_frames,
+                };
+                match check_file(&path, &expect, &mut samples) {
+                    Ok(()) => {
+                        report.chunks_ok += 1;
+                        report.bytes_ok += len;
+                    }
+                    Err(Miss::Absent) => {}
+                    Err(problem) => {
+                        if problem.corruption().is_some() {
+                            report.chunks_removed += 1;
+                        } else {
+                            report.chunks_unreadable += 1;
+                        }
+                        on_problem(&VerifyProblem::BadChunk(problem));
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Removes every entry (not the folder itself, nor files it does not
+    /// know). Other processes' open entries then miss and rebuild.
+    pub fn clear(&self) -> Result<(), CacheError> {
+        for (_, dir) in self.entry_dirs()? {
+            remove_dir_all(&dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// Regular files in `dir` with their sizes (empty if it cannot be listed).
+fn files_in(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let Ok(list) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    list.flatten()
+        .filter_map(|item| {
+            let meta = item.metadata().ok()?;
+            meta.is_file().then(|| (item.path(), meta.len()))
+        })
+        .collect()
+}
+
+fn path_chunk_index(path: &Path) -> Option<u32> {
+    path.file_name()?.to_str().and_then(parse_chunk_file_name)
+}
+
+/// Reads and checks one chunk file into `out`; a damaged file is removed.
+fn check_file(path: &Path, expect: &Expect, out: &mut Vec<f32>) -> Result<(), Miss> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
+        Err(source) => {
+            out.clear();
+            return Err(Miss::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    chunk::read(bytes, expect, out)
+        .map(|_| ())
+        .map_err(|reason| {
+            // Gone already (another reader removed it) is fine.
+            let _ = fs::remove_file(path);
+            Miss::Corrupt {
+                path: path.to_path_buf(),
+                reason,
+            }
+        })
+}
+
+/// Sizes of the cache's contents.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Entry folders.
+    pub entries: u64,
+    /// Chunk files.
+    pub chunks: u64,
+    /// Bytes of all files in entries (chunks and metadata).
+    pub bytes: u64,
+}
+
+/// What [`ChunkStore::verify`] found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Entries with a valid `meta.json`.
+    pub entries_ok: u64,
+    /// Entries removed for a bad `meta.json`.
+    pub entries_removed: u64,
+    /// Chunks that passed every check.
+    pub chunks_ok: u64,
+    /// Their bytes on disk.
+    pub bytes_ok: u64,
+    /// Damaged chunks, removed.
+    pub chunks_removed: u64,
+    /// Chunks that could not be read (left in place).
+    pub chunks_unreadable: u64,
+}
+
+/// One problem [`ChunkStore::verify`] found (and acted on).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyProblem {
+    /// An entry's `meta.json` was missing, unreadable, of another version
+    /// or of another id: the entry folder was removed.
+    #[error("{}: bad or outdated meta.json: entry removed", path.display())]
+    BadEntry {
+        /// The entry folder.
+        path: PathBuf,
+    },
+    /// A chunk was damaged (removed) or unreadable.
+    #[error(transparent)]
+    BadChunk(Miss),
+}
+
+/// Facts about one chunk write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Size of the chunk file (header and payload), in bytes.
+    pub bytes_on_disk: u64,
+    /// Payload encoding chosen (FLAC, or RAW when FLAC was not smaller).
+    pub encoding: Encoding,
+    /// Bits per stored sample.
+    pub bits: u8,
+    /// Whether a read returns exactly the samples written (otherwise they
+    /// were quantized to 24 bits: see [`super::samples`]).
+    pub lossless: bool,
+}
+
+/// One stem's chunks at one engine rate. Holds paths only: cheap to keep
+/// per stem, safe to share between threads.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    dir: PathBuf,
+    tmp: PathBuf,
+    id: KeyId,
+    channels: u8,
+    chunk_frames: u32,
+    exact_bits: Option<u8>,
+    engine_rate_hz: u32,
+    options: StoreOptions,
+}
+
+impl Entry {
+    /// The entry's id (its folder name).
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// The entry's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where chunk `index` is stored.
+    pub fn chunk_path(&self, index: u32) -> PathBuf {
+        self.dir.join(chunk_file_name(index))
+    }
+
+    /// Whether a file for chunk `index` exists (unverified: only
+    /// [`Entry::read_chunk`] knows if it is good).
+    pub fn contains(&self, index: u32) -> bool {
+        self.chunk_path(index).is_file()
+    }
+
+    /// Reads chunk `index`, which must hold `expected_frames` frames, into
+    /// `out` as `expected_frames × channels` interleaved samples (cleared
+    /// first, empty on a miss). Every check of the chunk format is made; a
+    /// damaged file is removed and reported as [`Miss::Corrupt`].
+    pub fn read_chunk(
+        &self,
+        index: u32,
+        expected_frames: u32,
+        out: &mut Vec<f32>,
+    ) -> Result<(), Miss> {
+        let expect = Expect {
+            key_hash: self.id.hash64(),
+            index,
+            channels: self.channels,
+            frames: Some(expected_frames),
+            max_frames: self.chunk_frames,
+        };
+        out.clear();
+        check_file(&self.chunk_path(index), &expect, out)
+    }
+
+    /// Stores chunk `index` from interleaved `samples` (`frames × channels`,
+    /// 1 ≤ frames ≤ the key's chunk length), replacing any previous file
+    /// atomically. Exact sources are stored losslessly, others as 24-bit
+    /// ([`super::samples`]); the FLAC payload is replaced by RAW when not
+    /// smaller.
+    pub fn write_chunk(&self, index: u32, samples: &[f32]) -> Result<WriteStats, CacheError> {
+        let path = self.chunk_path(index);
+        let channels = usize::from(self.channels);
+        let frames = samples.len() / channels.max(1);
+        if channels == 0
+            || !samples.len().is_multiple_of(channels)
+            || frames == 0
+            || frames > self.chunk_frames as usize
+        {
+            return Err(CacheError::InvalidChunk {
+                path,
+                reason: format!(
+                    "{} samples is not 1..={} frames of {channels} channels",
+                    samples.len(),
+                    self.chunk_frames
+                ),
+            });
+        }
+        let built = chunk::build(
+            samples,
+            self.channels,
+            self.exact_bits,
+            self.id.hash64(),
+            index,
+            self.engine_rate_hz,
+            self.options.flac_effort,
+        )
+        .map_err(|reason| CacheError::Encode {
+            path: path.clone(),
+            reason,
+        })?;
+        fsio::write_atomic(&self.tmp, &path, &built.bytes, self.options.sync_writes)?;
+        Ok(WriteStats {
+            bytes_on_disk: built.bytes.len() as u64,
+            encoding: built.header.encoding,
+            bits: built.header.depth.bits,
+            lossless: built.header.lossless,
+        })
+    }
+
+    /// Removes chunk `index` (absent is fine).
+    pub fn remove_chunk(&self, index: u32) -> Result<(), CacheError> {
+        let path = self.chunk_path(index);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(&path, "remove", e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Bytes of the entry's files (chunks and metadata) on disk.
+    pub fn bytes_on_disk(&self) -> u64 {
+        files_in(&self.dir).iter().map(|(_, len)| len).sum()
+    }
+
+    /// Removes the whole entry.
+    pub fn remove(self) -> Result<(), CacheError> {
+        remove_dir_all(&self.dir)
+    }
+}
