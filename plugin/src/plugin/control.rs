@@ -188,10 +188,8 @@ fn load(player: &Player, path: &str, shared: &Shared) {
         }
         Ok(setlist) => {
             let prepared = player.load(&setlist);
+            // Player::load has logged each problem (file and cause).
             let problems = player.problems();
-            for p in &problems {
-                tracing::warn!("trax: {p}");
-            }
             *shared.song_names.lock() = setlist.songs.iter().map(|s| s.name.clone()).collect();
             *shared.problems.lock() = problems.iter().map(ToString::to_string).collect();
             *shared.status.lock() = format!(
