@@ -18,6 +18,7 @@ use crate::bridge::{EngineStats, StemMix, Waker};
 use crate::engine::{
     Engine, EngineConfig, ProcessMode, COMMAND_QUEUE_CAPACITY, EVENT_QUEUE_CAPACITY,
 };
+use crate::loader::cache_link::CacheLink;
 use crate::loader::coordinator::{Control, Coordinator, LoaderStats};
 use crate::loader::prepare::{prepare, PreparedSetlist, StemProblem};
 use crate::loader::worker::{Progress, Workers};
@@ -83,6 +84,7 @@ pub struct Player {
     waker: Arc<Waker>,
     pool: Arc<rayon::ThreadPool>,
     next_epoch: Mutex<u16>,
+    cache: Mutex<Option<Arc<CacheLink>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -165,6 +167,7 @@ impl Player {
                 waker,
                 pool,
                 next_epoch: Mutex::new(0),
+                cache: Mutex::new(None),
                 thread: Some(thread),
             },
             engine,
@@ -197,7 +200,19 @@ impl Player {
             };
             epoch
         };
-        let (prepared, problems) = prepare(setlist, self.config.engine_rate_hz, epoch, &self.pool);
+        let (mut prepared, problems) =
+            prepare(setlist, self.config.engine_rate_hz, epoch, &self.pool);
+        if let Some(link) = self.cache.lock().clone() {
+            let rate = self.config.engine_rate_hz;
+            prepared.cache_entries = prepared
+                .songs
+                .iter()
+                .flat_map(|song| song.stems.iter())
+                .map(|stem| link.entry_for(stem, rate))
+                .collect();
+            prepared.cache = Some(link);
+            prepared.cache_wait = self.config.mode == ProcessMode::Offline;
+        }
         for p in &problems {
             tracing::warn!("{p}");
         }
@@ -214,6 +229,13 @@ impl Player {
         });
         let _ = done.recv_timeout(Duration::from_secs(10));
         prepared
+    }
+
+    /// Uses `cache` (or none) for the setlists loaded from now on: chunks
+    /// its policy covers are read from it when present and written to it
+    /// when decoded. Without a cache every chunk is decoded from its source.
+    pub fn set_cache(&self, cache: Option<Arc<CacheLink>>) {
+        *self.cache.lock() = cache;
     }
 
     /// Plays `song` from its start (crossfading if something plays).

@@ -664,6 +664,7 @@ impl Coordinator {
                             key,
                             slot,
                             resume_frame: 0,
+                            cache_copy: Vec::new(),
                             loaded: Arc::clone(&cur.loaded),
                         });
                         slot

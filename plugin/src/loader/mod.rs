@@ -6,7 +6,8 @@
 //!   private rayon pool whose panics are caught per job;
 //! - [`source`], [`cursor`]: symphonia decoding and rubato resampling, with
 //!   accurate seeks;
-//! - [`prepare`]: probing a setlist.
+//! - [`prepare`]: probing a setlist;
+//! - [`cache_link`]: reading and writing chunks through the chunk cache.
 //!
 //! Nothing here runs on the audio thread; [`crate::bridge`] is the only
 //! way across.
@@ -16,6 +17,7 @@
     clippy::disallowed_macros
 )]
 
+pub mod cache_link;
 pub mod coordinator;
 pub mod cursor;
 pub mod error;
@@ -23,6 +25,7 @@ pub mod prepare;
 pub mod source;
 pub mod worker;
 
+pub use cache_link::{CacheConfig, CacheLink, CachePolicy, CacheStats};
 pub use coordinator::LoaderStats;
 pub use error::StemError;
 pub use prepare::{

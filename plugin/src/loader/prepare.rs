@@ -4,6 +4,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -59,6 +60,13 @@ pub struct PreparedSetlist {
     pub name: String,
     /// Songs in order.
     pub songs: Vec<PreparedSong>,
+    /// The chunk cache, if the player uses one.
+    pub cache: Option<Arc<super::CacheLink>>,
+    /// Per flat stem index: its cache entry (`None`: not cached).
+    pub cache_entries: Vec<Option<Arc<crate::cache::Entry>>>,
+    /// Decoding waits for room in the cache writer's queue (offline
+    /// renders) instead of dropping the copy (realtime).
+    pub cache_wait: bool,
 }
 
 impl PreparedSetlist {
@@ -285,6 +293,9 @@ pub fn prepare(
             engine_rate_hz,
             name: setlist.name.clone(),
             songs,
+            cache: None,
+            cache_entries: Vec::new(),
+            cache_wait: false,
         },
         problems,
     )

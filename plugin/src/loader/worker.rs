@@ -72,6 +72,9 @@ pub struct Job {
     pub resume_frame: u32,
     /// The setlist the key belongs to.
     pub loaded: Arc<Loaded>,
+    /// The chunk decoded so far, kept for the cache (interleaved; empty
+    /// when the chunk is not to be cached).
+    pub cache_copy: Vec<f32>,
 }
 
 impl PartialEq for Job {
@@ -274,8 +277,9 @@ impl Workers {
     }
 
     /// Runs one job; returns true if it was requeued to finish later.
-    fn run(self: &Arc<Self>, job: Job) -> bool {
-        let loaded = &job.loaded;
+    fn run(self: &Arc<Self>, mut job: Job) -> bool {
+        let loaded = Arc::clone(&job.loaded);
+        let loaded = &loaded;
         let key = job.key;
         let (song, stem_index) = (key.song() as usize, key.stem() as usize);
         let Some(slot) = loaded.pool.get(job.slot) else {
@@ -301,6 +305,21 @@ impl Workers {
             );
             return false;
         }
+        // The cache: a hit fills the slot at once; on a miss the decoded
+        // chunk is kept for the cache writer.
+        let cache = loaded.prepared.cache.as_ref().and_then(|link| {
+            let entry = loaded.prepared.cache_entries.get(flat)?.as_ref()?;
+            link.covers(key.chunk(), loaded.prepared.engine_rate_hz)
+                .then_some((link, entry))
+        });
+        if let (Some((link, entry)), 0) = (cache, job.resume_frame) {
+            let mut hit = Vec::new();
+            if link.read(entry, key.chunk(), chunk_frames, &mut hit) {
+                slot.write_frames(0, &hit);
+                return false;
+            }
+        }
+        let mut cache_copy = std::mem::take(&mut job.cache_copy);
         let start = chunk_start + job.resume_frame as u64;
         let cursor = match self.take_cursor(key, start) {
             Some(c) => Ok(c),
@@ -331,6 +350,9 @@ impl Workers {
                         std::thread::sleep(self.read_delay);
                     }
                     slot.write_frames(written, &buf);
+                    if cache.is_some() {
+                        cache_copy.extend_from_slice(&buf);
+                    }
                     written += n as u32;
                     self.progress.bump();
                 }
@@ -352,7 +374,9 @@ impl Workers {
                 break;
             }
         }
-        for d in cursor.source_mut().take_damage() {
+        let damage = cursor.source_mut().take_damage();
+        let damaged = !damage.is_empty();
+        for d in damage {
             let kind = match d {
                 Damage::Hole { .. } | Damage::NonFinite { .. } => ProblemKind::Corrupt,
                 Damage::Truncated { .. } => ProblemKind::Truncated,
@@ -367,8 +391,24 @@ impl Workers {
             self.submit(Job {
                 priority: Priority::Normal,
                 resume_frame: written,
+                cache_copy,
                 ..job
             });
+        } else if let Some((link, entry)) = cache {
+            // Only a whole, undamaged chunk decoded in one piece of order
+            // goes to the cache (damage is the source's, not to be frozen).
+            let channels = stem.channels().max(1) as usize;
+            if !damaged
+                && written == chunk_frames
+                && cache_copy.len() == chunk_frames as usize * channels
+            {
+                link.write(
+                    Arc::clone(entry),
+                    key.chunk(),
+                    cache_copy,
+                    loaded.prepared.cache_wait,
+                );
+            }
         }
         requeue
     }

@@ -1,0 +1,302 @@
+//! Loader threads: how the loader uses the chunk cache ([`crate::cache`]).
+//!
+//! A decoding job first asks the stem's cache entry for its chunk (a hit
+//! fills the slot at once from a verified file); on a miss it decodes from
+//! the source as before, keeps a copy of the chunk, and hands it to the
+//! cache writer: one background thread that encodes and writes, so cache
+//! writes never delay a decode (they cost 124–465× real time per core, off
+//! the decoding pool). Any cache failure (an unwritable or vanished folder,
+//! a full disk, a damaged file) means playing from the source, with one
+//! warning per problem kind, never wrong audio.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crossbeam_channel::{Sender, TrySendError};
+
+use super::prepare::PreparedStem;
+use crate::bridge::CHUNK_FRAMES;
+use crate::cache::{CacheError, ChunkStore, Entry, Miss, SampleOrigin, StemKey};
+
+/// Chunk copies waiting for the cache writer at most; more are dropped
+/// (counted): 64 × 128 KiB = 8 MiB.
+pub const WRITE_QUEUE_CHUNKS: usize = 64;
+
+/// What to cache of each stem.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CachePolicy {
+    /// The first `secs` seconds of every stem (default 60 s): starts and
+    /// early seeks come from the cache, the rest streams from the source.
+    FirstSecs(f64),
+    /// Every chunk of every stem played.
+    WholeSong,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        CachePolicy::FirstSecs(60.0)
+    }
+}
+
+impl CachePolicy {
+    /// Whether chunk `index` (of [`CHUNK_FRAMES`] at `engine_rate_hz`) is
+    /// cached under this policy.
+    pub fn covers(self, index: u32, engine_rate_hz: u32) -> bool {
+        match self {
+            CachePolicy::WholeSong => true,
+            CachePolicy::FirstSecs(secs) => {
+                let start_frames = index as f64 * CHUNK_FRAMES as f64;
+                start_frames < secs.max(0.0) * engine_rate_hz as f64
+            }
+        }
+    }
+}
+
+/// Cache settings of a player.
+#[derive(Clone, Debug)]
+pub struct CacheConfig {
+    /// The cache folder (see [`ChunkStore::default_dir`]).
+    pub dir: PathBuf,
+    /// What to cache.
+    pub policy: CachePolicy,
+}
+
+/// Cache counters, since the link was opened.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Chunks served from the cache.
+    pub hits: AtomicU64,
+    /// Chunks the cache did not have (decoded from the source).
+    pub misses: AtomicU64,
+    /// Damaged cache files found (removed; decoded from the source).
+    pub corrupt: AtomicU64,
+    /// Chunks written.
+    pub writes: AtomicU64,
+    /// Bytes written.
+    pub written_bytes: AtomicU64,
+    /// Writes that failed (folder gone, disk full, read-only).
+    pub write_errors: AtomicU64,
+    /// Chunk copies dropped because the writer was behind.
+    pub dropped_writes: AtomicU64,
+    /// Chunks queued or being written now.
+    pub pending_writes: AtomicU64,
+}
+
+impl CacheStats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Hits / (hits + misses), 0 before any lookup.
+    pub fn hit_rate(&self) -> f64 {
+        let hits = self.hits.load(Ordering::Relaxed) as f64;
+        let misses = self.misses.load(Ordering::Relaxed) as f64;
+        if hits + misses == 0.0 {
+            0.0
+        } else {
+            hits / (hits + misses)
+        }
+    }
+}
+
+struct WriteJob {
+    entry: Arc<Entry>,
+    index: u32,
+    samples: Vec<f32>,
+}
+
+/// The loader's handle on the cache: the store, the policy, the writer
+/// thread and the counters. Share it between players with `Arc`.
+pub struct CacheLink {
+    store: ChunkStore,
+    policy: CachePolicy,
+    stats: Arc<CacheStats>,
+    writer: Sender<WriteJob>,
+    warned_entry: AtomicBool,
+    warned_read: AtomicBool,
+}
+
+impl std::fmt::Debug for CacheLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheLink")
+            .field("dir", &self.store.dir())
+            .field("policy", &self.policy)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl CacheLink {
+    /// Opens (creating if needed) the cache folder and starts the writer.
+    ///
+    /// # Errors
+    /// The folder cannot be created or used ([`CacheError`] names it and the
+    /// cause); play from the source then.
+    pub fn open(config: &CacheConfig) -> Result<Arc<CacheLink>, CacheError> {
+        let store = ChunkStore::open(&config.dir)?;
+        let stats = Arc::new(CacheStats::default());
+        let (writer, rx) = crossbeam_channel::bounded::<WriteJob>(WRITE_QUEUE_CHUNKS);
+        let writer_stats = Arc::clone(&stats);
+        let dir = config.dir.clone();
+        std::thread::Builder::new()
+            .name("trax-cache-writer".into())
+            .spawn(move || {
+                let mut warned = false;
+                // Ends when the link (the only sender) is dropped.
+                for job in rx {
+                    let written = job.entry.write_chunk(job.index, &job.samples);
+                    writer_stats.pending_writes.fetch_sub(1, Ordering::AcqRel);
+                    match written {
+                        Ok(w) => {
+                            CacheStats::add(&writer_stats.writes, 1);
+                            CacheStats::add(&writer_stats.written_bytes, w.bytes_on_disk);
+                        }
+                        Err(e) => {
+                            CacheStats::add(&writer_stats.write_errors, 1);
+                            if !warned {
+                                warned = true;
+                                tracing::warn!(
+                                    "chunk cache in {} cannot be written ({e}); playing from the sources",
+                                    dir.display()
+                                );
+                            }
+                        }
+                    }
+                }
+            })
+            .map_err(|e| CacheError::Io {
+                path: config.dir.clone(),
+                action: "start the cache writer for",
+                source: e,
+            })?;
+        Ok(Arc::new(CacheLink {
+            store,
+            policy: config.policy,
+            stats,
+            writer,
+            warned_entry: AtomicBool::new(false),
+            warned_read: AtomicBool::new(false),
+        }))
+    }
+
+    /// The cache folder.
+    pub fn dir(&self) -> &Path {
+        self.store.dir()
+    }
+
+    /// The store (for statistics, verify and clear).
+    pub fn store(&self) -> &ChunkStore {
+        &self.store
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> CachePolicy {
+        self.policy
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Arc<CacheStats> {
+        &self.stats
+    }
+
+    /// The cache entry of `stem` at `engine_rate_hz`, or `None` if the stem
+    /// did not probe or the entry cannot be made (warned once).
+    pub fn entry_for(&self, stem: &PreparedStem, engine_rate_hz: u32) -> Option<Arc<Entry>> {
+        let info = stem.info.as_ref()?;
+        let resampled = info.sample_rate_hz != engine_rate_hz;
+        let bits = if info.lossy {
+            None
+        } else {
+            info.bits_per_sample
+        };
+        let origin = SampleOrigin::of_source(bits, resampled);
+        let channels = u8::try_from(stem.channels()).ok()?;
+        let made = StemKey::for_file(&stem.path, engine_rate_hz, CHUNK_FRAMES, channels, origin)
+            .map_err(|e| e.to_string())
+            .and_then(|key| self.store.entry(&key).map_err(|e| e.to_string()));
+        match made {
+            Ok(entry) => Some(Arc::new(entry)),
+            Err(e) => {
+                if !self.warned_entry.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "chunk cache in {}: cannot use it for {} ({e}); playing from the source",
+                        self.store.dir().display(),
+                        stem.path.display()
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether chunk `index` is cached under the policy.
+    pub fn covers(&self, index: u32, engine_rate_hz: u32) -> bool {
+        self.policy.covers(index, engine_rate_hz)
+    }
+
+    /// Looks chunk `index` up: `true` and `out` filled (interleaved,
+    /// `frames × channels`) on a hit. Misses and damage are counted; a
+    /// damaged file has been removed and the caller decodes the source.
+    pub fn read(&self, entry: &Entry, index: u32, frames: u32, out: &mut Vec<f32>) -> bool {
+        match entry.read_chunk(index, frames, out) {
+            Ok(()) => {
+                CacheStats::add(&self.stats.hits, 1);
+                true
+            }
+            Err(Miss::Absent) => {
+                CacheStats::add(&self.stats.misses, 1);
+                false
+            }
+            Err(e) => {
+                CacheStats::add(&self.stats.misses, 1);
+                if matches!(e, Miss::Corrupt { .. }) {
+                    CacheStats::add(&self.stats.corrupt, 1);
+                    tracing::warn!("{e}; decoding the source instead");
+                } else if !self.warned_read.swap(true, Ordering::Relaxed) {
+                    tracing::warn!("{e}; playing from the sources");
+                }
+                false
+            }
+        }
+    }
+
+    /// Hands a decoded chunk to the writer. With `wait` (offline renders,
+    /// `trax warm`) it waits for room in the queue; otherwise (realtime
+    /// playback, where a decoding thread must never wait for the cache) a
+    /// chunk the writer has no room for is dropped and counted: it is
+    /// written the next time it is decoded.
+    pub fn write(&self, entry: Arc<Entry>, index: u32, samples: Vec<f32>, wait: bool) {
+        self.stats.pending_writes.fetch_add(1, Ordering::AcqRel);
+        let job = WriteJob {
+            entry,
+            index,
+            samples,
+        };
+        let sent = if wait {
+            self.writer.send(job).is_ok()
+        } else {
+            match self.writer.try_send(job) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => false,
+            }
+        };
+        if !sent {
+            self.stats.pending_writes.fetch_sub(1, Ordering::AcqRel);
+            CacheStats::add(&self.stats.dropped_writes, 1);
+        }
+    }
+
+    /// Waits until every queued chunk is written (tests, `trax warm`).
+    /// Polls every millisecond, up to `timeout`; returns whether it is.
+    pub fn flush(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.stats.pending_writes.load(Ordering::Acquire) > 0 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        true
+    }
+}
