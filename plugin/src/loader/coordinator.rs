@@ -578,7 +578,11 @@ impl Coordinator {
             .filter_map(|d| match self.decks[d].role {
                 Role::Cued(CueAction::Start | CueAction::Switch) => Some((0, d)),
                 Role::Active => Some((1, d)),
-                Role::Cued(CueAction::Preload) => Some((2, d)),
+                // A deck fading out keeps the chunk it plays and the next:
+                // a crossfade that starts at a chunk boundary needs them
+                // (offline renders would otherwise wait for ever).
+                Role::Fading => Some((2, d)),
+                Role::Cued(CueAction::Preload) => Some((3, d)),
                 _ => None,
             })
             .collect();
@@ -587,6 +591,7 @@ impl Coordinator {
             let deck = &mut self.decks[d];
             let (pos, window) = match deck.role {
                 Role::Active => (self.stats.deck_position_frames(d), WINDOW_CHUNKS),
+                Role::Fading => (self.stats.deck_position_frames(d), CUE_CHUNKS),
                 _ => (deck.start_frame, CUE_CHUNKS),
             };
             let prepared = Arc::clone(&cur.loaded.prepared);
@@ -654,7 +659,7 @@ impl Coordinator {
                         cur.resident.insert(key, slot);
                         cur.in_flight.insert(slot, (d, si));
                         let priority = match (rank, chunk == first) {
-                            (0, _) | (1, true) => Priority::Urgent,
+                            (0, _) | (1, true) | (2, _) => Priority::Urgent,
                             (1, false) => Priority::Normal,
                             _ => Priority::Background,
                         };
