@@ -5,6 +5,7 @@
 //! `trax render SETLIST -o OUT.wav` drives the same engine and loader the
 //! plugin uses, block by block, and prints a report per song.
 
+mod cache_cmd;
 mod play;
 mod render;
 
@@ -30,6 +31,12 @@ enum Command {
     /// engine, and report time to first audio, underruns, chunks loaded and
     /// peak resident audio bytes per song.
     Render(render::RenderArgs),
+    /// Fill the chunk cache for a setlist (the first 60 s of every stem, or
+    /// whole songs), with a progress bar.
+    Warm(cache_cmd::WarmArgs),
+    /// The chunk cache: stats, clear, verify.
+    #[command(subcommand)]
+    Cache(cache_cmd::CacheCommand),
     /// Probe a setlist and list its songs, stems and problems.
     Probe {
         /// Setlist file (.toml/.json) or folder.
@@ -69,6 +76,8 @@ fn main() -> ExitCode {
         Command::Play(_) => Ok(()),
         Command::Render(args) => render::run(&args),
         Command::Probe { setlist, rate } => render::probe(&setlist, rate),
+        Command::Warm(args) => cache_cmd::warm(&args),
+        Command::Cache(cmd) => cache_cmd::cache(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -88,3 +88,54 @@ fn unreadable_setlists_exit_non_zero_naming_the_file() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("3 songs"));
 }
+
+fn run_ok(args: &[&str], dir: &Path) -> String {
+    let o = trax()
+        .args(args)
+        .arg("--cache-dir")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "trax {args:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn warm_then_cache_stats_verify_clear() {
+    let dir = tmp("cache");
+    let _ = std::fs::remove_dir_all(&dir);
+    let demo = demo();
+    let demo = demo.to_str().unwrap();
+    let first = run_ok(&["warm", demo, "--secs", "5"], &dir);
+    assert!(first.contains("0 already cached"), "{first}");
+    assert!(first.contains("0 write errors"), "{first}");
+    // Warming again finds everything cached and writes nothing.
+    let second = run_ok(&["warm", demo, "--secs", "5"], &dir);
+    assert!(second.contains(": 0 chunks written"), "{second}");
+    let stats = run_ok(&["cache", "stats"], &dir);
+    assert!(stats.contains("hit rate:     50.0 %"), "{stats}");
+    // Damage one chunk file: verify finds it, removes it, keeps the rest.
+    let entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().join("meta.json").exists())
+        .unwrap()
+        .path();
+    let chunk = entry.join("c00000000.tc");
+    let mut bytes = std::fs::read(&chunk).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&chunk, bytes).unwrap();
+    let verify = run_ok(&["cache", "verify"], &dir);
+    assert!(verify.contains("1 damaged chunks removed"), "{verify}");
+    assert!(!chunk.exists());
+    let clear = run_ok(&["cache", "clear"], &dir);
+    assert!(clear.contains("cleared"), "{clear}");
+    let stats = run_ok(&["cache", "stats"], &dir);
+    assert!(stats.contains("0 chunks, 0 entries"), "{stats}");
+}

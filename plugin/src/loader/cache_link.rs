@@ -100,6 +100,70 @@ impl CacheStats {
     }
 }
 
+/// Counters summed over every process that used a cache folder, kept in
+/// its `stats.json` (added to when a [`CacheLink`] is dropped).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PersistedStats {
+    /// Chunks served from the cache.
+    pub hits: u64,
+    /// Chunks looked up and not found (or damaged).
+    pub misses: u64,
+    /// Damaged files found and removed.
+    pub corrupt: u64,
+    /// Chunks written.
+    pub writes: u64,
+    /// Bytes written.
+    pub written_bytes: u64,
+}
+
+impl PersistedStats {
+    /// Hits / (hits + misses), 0 before any lookup.
+    pub fn hit_rate(&self) -> f64 {
+        let looked = self.hits + self.misses;
+        if looked == 0 {
+            0.0
+        } else {
+            self.hits as f64 / looked as f64
+        }
+    }
+
+    /// Reads `dir`'s `stats.json` (zeros if absent or unreadable).
+    pub fn read(dir: &Path) -> PersistedStats {
+        std::fs::read(dir.join(STATS_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Adds `self` to `dir`'s `stats.json`, under an exclusive lock on
+    /// `stats.lock` (several processes may share the folder); written as a
+    /// temporary file + rename.
+    pub fn add_to(&self, dir: &Path) -> std::io::Result<()> {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("stats.lock"))?;
+        lock.lock()?;
+        let old = PersistedStats::read(dir);
+        let sum = PersistedStats {
+            hits: old.hits + self.hits,
+            misses: old.misses + self.misses,
+            corrupt: old.corrupt + self.corrupt,
+            writes: old.writes + self.writes,
+            written_bytes: old.written_bytes + self.written_bytes,
+        };
+        let tmp = dir.join(format!("stats.json.{}.tmp", std::process::id()));
+        let json = serde_json::to_vec_pretty(&sum).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, dir.join(STATS_FILE))?;
+        lock.unlock()
+    }
+}
+
+/// The statistics file in a cache folder.
+pub const STATS_FILE: &str = "stats.json";
+
 struct WriteJob {
     entry: Arc<Entry>,
     index: u32,
@@ -115,6 +179,14 @@ pub struct CacheLink {
     writer: Sender<WriteJob>,
     warned_entry: AtomicBool,
     warned_read: AtomicBool,
+    /// What [`CacheLink::persist_stats`] has added to `stats.json` so far.
+    persisted: parking_lot::Mutex<PersistedStats>,
+}
+
+impl Drop for CacheLink {
+    fn drop(&mut self) {
+        self.persist_stats();
+    }
 }
 
 impl std::fmt::Debug for CacheLink {
@@ -177,6 +249,7 @@ impl CacheLink {
             writer,
             warned_entry: AtomicBool::new(false),
             warned_read: AtomicBool::new(false),
+            persisted: parking_lot::Mutex::new(PersistedStats::default()),
         }))
     }
 
@@ -193,6 +266,31 @@ impl CacheLink {
     /// The policy.
     pub fn policy(&self) -> CachePolicy {
         self.policy
+    }
+
+    /// Adds the counters gathered since the last call to the folder's
+    /// `stats.json` (also done when the link is dropped). Best effort: a
+    /// folder gone or read-only keeps no statistics.
+    pub fn persist_stats(&self) {
+        let s = &self.stats;
+        let now = PersistedStats {
+            hits: s.hits.load(Ordering::Relaxed),
+            misses: s.misses.load(Ordering::Relaxed),
+            corrupt: s.corrupt.load(Ordering::Relaxed),
+            writes: s.writes.load(Ordering::Relaxed),
+            written_bytes: s.written_bytes.load(Ordering::Relaxed),
+        };
+        let mut done = self.persisted.lock();
+        let delta = PersistedStats {
+            hits: now.hits - done.hits,
+            misses: now.misses - done.misses,
+            corrupt: now.corrupt - done.corrupt,
+            writes: now.writes - done.writes,
+            written_bytes: now.written_bytes - done.written_bytes,
+        };
+        if delta != PersistedStats::default() && delta.add_to(self.store.dir()).is_ok() {
+            *done = now;
+        }
     }
 
     /// The counters.

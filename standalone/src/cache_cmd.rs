@@ -1,0 +1,230 @@
+//! `trax warm` and `trax cache stats|clear|verify`: the chunk cache from
+//! the command line.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context, Result};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use trax::cache::ChunkStore;
+use trax::loader::{CacheConfig, CacheLink, CachePolicy, PersistedStats};
+use trax::{Player, PlayerConfig};
+
+/// Where the cache is.
+#[derive(Args, Debug, Clone)]
+pub struct CacheDirArg {
+    /// Cache folder (default: the platform's cache folder, e.g.
+    /// $XDG_CACHE_HOME/trax/chunks or ~/.cache/trax/chunks).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl CacheDirArg {
+    /// The folder to use.
+    ///
+    /// # Errors
+    /// No folder given and no platform cache folder known.
+    pub fn dir(&self) -> Result<PathBuf> {
+        self.cache_dir
+            .clone()
+            .or_else(ChunkStore::default_dir)
+            .ok_or_else(|| anyhow!("no cache folder: pass --cache-dir"))
+    }
+}
+
+/// Arguments of `trax warm`.
+#[derive(Args, Debug)]
+pub struct WarmArgs {
+    /// Setlist file (.toml/.json) or folder.
+    pub setlist: PathBuf,
+    /// Engine rate the cache is filled for (the host's sample rate), Hz.
+    #[arg(long, default_value_t = 48_000)]
+    pub rate: u32,
+    /// Seconds cached from the start of every stem.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub secs: f64,
+    /// Cache whole songs instead of their first `--secs`.
+    #[arg(long)]
+    pub whole_song: bool,
+    #[command(flatten)]
+    pub cache: CacheDirArg,
+}
+
+/// `trax cache …`.
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// Bytes, entries, chunks and hit rate of the cache.
+    Stats(CacheDirArg),
+    /// Remove every cached chunk.
+    Clear(CacheDirArg),
+    /// Check every cached chunk (decode and checksums); remove bad ones.
+    Verify(CacheDirArg),
+}
+
+/// Fills the cache for `args.setlist`: renders what the policy covers of
+/// every song offline through a player that writes to the cache.
+///
+/// # Errors
+/// The setlist or the cache folder cannot be used.
+pub fn warm(args: &WarmArgs) -> Result<()> {
+    let dir = args.cache.dir()?;
+    let policy = if args.whole_song {
+        CachePolicy::WholeSong
+    } else {
+        CachePolicy::FirstSecs(args.secs)
+    };
+    let link = CacheLink::open(&CacheConfig {
+        dir: dir.clone(),
+        policy,
+    })
+    .with_context(|| format!("cache {}", dir.display()))?;
+    let list = trax::setlist::load(&args.setlist)?;
+    let (player, mut engine) = Player::new(PlayerConfig::offline(args.rate))?;
+    player.set_cache(Some(Arc::clone(&link)));
+    let prepared = player.load(&list);
+    for p in player.problems() {
+        eprintln!("warning: {p}");
+    }
+    player.set_auto_advance(false);
+    let limit = |len: u64| match policy {
+        CachePolicy::WholeSong => len,
+        CachePolicy::FirstSecs(s) => len.min((s.max(0.0) * args.rate as f64).ceil() as u64),
+    };
+    let total: u64 = prepared.songs.iter().map(|s| limit(s.length_frames)).sum();
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {percent:>3}% {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let start = Instant::now();
+    let stats = player.engine_stats().clone();
+    let mut l = vec![0.0f32; 4096];
+    let mut r = vec![0.0f32; 4096];
+    for (i, song) in prepared.songs.iter().enumerate() {
+        bar.set_message(song.name.clone());
+        // The next song takes over from the last (a crossfade, no stop).
+        player.play_song(i);
+        let want = limit(song.length_frames);
+        let mut done = 0u64;
+        let mut started = false;
+        let mut last_progress = Instant::now();
+        while done < want {
+            let block = ((want - done) as usize).min(l.len());
+            let n = engine.process(&mut l[..block], &mut r[..block]);
+            done += n as u64;
+            bar.inc(n as u64);
+            let state = stats.transport();
+            started |= state != trax::bridge::TransportState::Stopped;
+            if n > 0 {
+                last_progress = Instant::now();
+            }
+            if n < block {
+                if started && state == trax::bridge::TransportState::Stopped {
+                    break;
+                }
+                if last_progress.elapsed() > Duration::from_secs(5) {
+                    return Err(anyhow!(
+                        "warming stalled in song {} at frame {done} (transport {state:?}, active song {:?}, decks in use {:?})",
+                        i + 1,
+                        stats.active_song(),
+                        (0..trax::bridge::DECKS)
+                            .map(|d| (stats.deck_in_use(d), stats.deck_position_frames(d)))
+                            .collect::<Vec<_>>()
+                    ));
+                }
+                player.nudge();
+                player.wait_for_progress(Duration::from_millis(2));
+            }
+        }
+    }
+    player.stop();
+    link.flush(Duration::from_secs(600));
+    link.persist_stats();
+    bar.finish_and_clear();
+    let s = link.stats();
+    let usage = link.store().usage()?;
+    println!(
+        "warmed {} songs in {:.1} s: {} chunks written ({:.1} MB), {} already cached, {} write errors; cache {}: {} entries, {} chunks, {:.1} MB",
+        prepared.songs.len(),
+        start.elapsed().as_secs_f64(),
+        s.writes.load(Ordering::Relaxed),
+        s.written_bytes.load(Ordering::Relaxed) as f64 / 1e6,
+        s.hits.load(Ordering::Relaxed),
+        s.write_errors.load(Ordering::Relaxed),
+        dir.display(),
+        usage.entries,
+        usage.chunks,
+        usage.bytes as f64 / 1e6
+    );
+    Ok(())
+}
+
+/// Runs a `trax cache` subcommand.
+///
+/// # Errors
+/// The cache folder cannot be opened or read.
+pub fn cache(cmd: &CacheCommand) -> Result<()> {
+    let (arg, what) = match cmd {
+        CacheCommand::Stats(a) => (a, "stats"),
+        CacheCommand::Clear(a) => (a, "clear"),
+        CacheCommand::Verify(a) => (a, "verify"),
+    };
+    let dir = arg.dir()?;
+    let store = ChunkStore::open(&dir).with_context(|| format!("cache {}", dir.display()))?;
+    match what {
+        "stats" => print_stats(&store, &dir)?,
+        "clear" => {
+            let before = store.usage()?;
+            store.clear()?;
+            println!(
+                "cleared {}: {} entries, {} chunks, {:.1} MB removed",
+                dir.display(),
+                before.entries,
+                before.chunks,
+                before.bytes as f64 / 1e6
+            );
+        }
+        _ => {
+            let report = store.verify(|problem| eprintln!("bad: {problem}"))?;
+            println!(
+                "verified {}: {} chunks ok ({:.1} MB) in {} entries; {} damaged chunks removed, {} unreadable, {} bad entries removed",
+                dir.display(),
+                report.chunks_ok,
+                report.bytes_ok as f64 / 1e6,
+                report.entries_ok,
+                report.chunks_removed,
+                report.chunks_unreadable,
+                report.entries_removed
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_stats(store: &ChunkStore, dir: &Path) -> Result<()> {
+    let usage = store.usage()?;
+    let s = PersistedStats::read(dir);
+    println!("cache folder: {}", dir.display());
+    println!(
+        "size:         {:.1} MB in {} chunks, {} entries (stems × engine rates)",
+        usage.bytes as f64 / 1e6,
+        usage.chunks,
+        usage.entries
+    );
+    println!(
+        "hit rate:     {:.1} % ({} hits, {} misses, {} damaged files rebuilt)",
+        s.hit_rate() * 100.0,
+        s.hits,
+        s.misses,
+        s.corrupt
+    );
+    println!(
+        "written:      {} chunks, {:.1} MB",
+        s.writes,
+        s.written_bytes as f64 / 1e6
+    );
+    Ok(())
+}
