@@ -25,7 +25,7 @@ pub mod prepare;
 pub mod source;
 pub mod worker;
 
-pub use cache_link::{CacheConfig, CacheLink, CachePolicy, CacheStats};
+pub use cache_link::{CacheConfig, CacheLink, CachePolicy, CacheStats, PersistedStats};
 pub use coordinator::LoaderStats;
 pub use error::StemError;
 pub use prepare::{
