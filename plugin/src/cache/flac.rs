@@ -106,12 +106,10 @@ pub fn decode(
         decode_inner(bytes, start, channels, depth, max_frames, out)
     }))
     .unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(format!("decoder panicked: {message}"))
+        Err(format!(
+            "decoder panicked: {}",
+            crate::loader::panic_message(&panic)
+        ))
     })
 }
 
