@@ -118,17 +118,6 @@ fn key_for_song(inst: &mut ClapInstance, song: usize) -> u8 {
     base + song as u8
 }
 
-/// The library's offline render of `song` alone from frame 0 (what `trax
-/// render --song N` does), `frames` frames, interleaved stereo.
-fn reference_render(setlist: &Path, song: usize, rate: u32, frames: usize) -> Vec<f32> {
-    let (player, mut engine, _) = offline_player(setlist, rate);
-    player.set_auto_advance(false);
-    player.play_song(song);
-    let mut out = render_until_stopped(&player, &mut engine, 512, frames as u64);
-    out.resize(frames * 2, 0.0);
-    out
-}
-
 /// Runs the plugin offline at `rate` with `block`-frame calls, a note-on
 /// for `song` at [`NOTE_FRAME`], for `NOTE_FRAME + frames` frames;
 /// returns interleaved stereo from frame 0.

@@ -152,17 +152,6 @@ fn host_render(bundle: &Path, setlist: &Path, note: u8, rate: u32) -> (Vec<f32>,
     (samples, report)
 }
 
-/// The library's offline render of `song` (0-based) alone from frame 0,
-/// what `trax render --song N` writes; `frames` frames, interleaved stereo.
-fn reference_render(setlist: &Path, song: usize, rate: u32, frames: usize) -> Vec<f32> {
-    let (player, mut engine, _) = offline_player(setlist, rate);
-    player.set_auto_advance(false);
-    player.play_song(song);
-    let mut out = render_until_stopped(&player, &mut engine, 512, frames as u64);
-    out.resize(frames * 2, 0.0);
-    out
-}
-
 /// The lag `0..=MAX_LAG` (frames) for which `out[lag + f]` best matches
 /// `reference[f]` over [`LAG_WINDOW`] frames from the reference's first
 /// sound, and that match's largest difference.

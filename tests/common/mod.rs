@@ -196,3 +196,16 @@ pub fn render_until_stopped(
     }
     out
 }
+
+/// The library's offline render of `song` (0-based) alone from frame 0 —
+/// what `trax render --song N` writes — cut or padded with silence to
+/// `frames` frames; interleaved stereo. The reference the host tests
+/// compare plugins against.
+pub fn reference_render(setlist: &Path, song: usize, rate: u32, frames: usize) -> Vec<f32> {
+    let (player, mut engine, _) = offline_player(setlist, rate);
+    player.set_auto_advance(false);
+    player.play_song(song);
+    let mut out = render_until_stopped(&player, &mut engine, 512, frames as u64);
+    out.resize(frames * 2, 0.0);
+    out
+}
