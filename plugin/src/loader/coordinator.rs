@@ -437,18 +437,18 @@ impl Coordinator {
                 Role::Cued(CueAction::Start | CueAction::Switch)
             )
         });
+        // Never re-cue the pending deck while another will do: the engine
+        // may have started it already (its DeckStarted not drained yet),
+        // and a cue for a playing deck is refused, so the request would be
+        // lost. The old pending deck stays booked until the engine says
+        // what became of it: released when it takes this cue (then freed
+        // here on DeckReleased), or started (DeckStarted: then this cue
+        // switches from it).
         let deck = exact
-            .or(pending)
             .or_else(|| (0..DECKS).find(|&d| self.decks[d].role == Role::Free))
-            .or_else(|| (0..DECKS).find(|&d| self.decks[d].role == Role::Cued(CueAction::Preload)));
+            .or_else(|| (0..DECKS).find(|&d| self.decks[d].role == Role::Cued(CueAction::Preload)))
+            .or(pending);
         if let Some(d) = deck {
-            if let Some(p) = pending {
-                if p != d {
-                    // The engine releases the old pending deck itself.
-                    self.reset_deck(p);
-                    self.decks[p].role = Role::Free;
-                }
-            }
             self.cue(d, song, frame, action);
         }
     }
