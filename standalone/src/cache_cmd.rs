@@ -1,5 +1,5 @@
-//! `trax warm` and `trax cache stats|clear|verify`: the chunk cache from
-//! the command line.
+//! `trax warm` and `trax cache stats|clear|verify|budget`: the chunk cache
+//! from the command line.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -62,6 +62,58 @@ pub enum CacheCommand {
     Clear(CacheDirArg),
     /// Check every cached chunk (decode and checksums); remove bad ones.
     Verify(CacheDirArg),
+    /// Show or set the folder's byte budget (shared by every process using
+    /// it); a lower budget evicts least-recently-used stems at once.
+    Budget(BudgetArgs),
+}
+
+/// Arguments of `trax cache budget`.
+#[derive(Args, Debug)]
+pub struct BudgetArgs {
+    /// New budget: bytes, or with a unit (K, M, G, T, decimal; KiB, MiB,
+    /// GiB binary), e.g. `10G`. The editor offers 1–50 GB; smaller values
+    /// are for small disks and tests.
+    #[arg(value_parser = parse_size_bytes)]
+    pub size: Option<u64>,
+    #[command(flatten)]
+    pub cache: CacheDirArg,
+}
+
+/// Parses a byte size: `123`, `1.5G`, `500MB`, `2GiB` (decimal units K, M,
+/// G, T with an optional `B`; binary KiB, MiB, GiB, TiB).
+///
+/// # Errors
+/// Not a number with a known unit, or below 1 MB.
+pub fn parse_size_bytes(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 10G, 500M)"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?} (K, M, G, T, KiB, MiB, GiB, TiB)"
+            ))
+        }
+    };
+    let bytes = (value * scale).round();
+    if !(1e6..=1e15).contains(&bytes) {
+        return Err(format!("{text:?}: a budget is 1 MB to 1 PB"));
+    }
+    Ok(bytes as u64)
 }
 
 /// Fills the cache for `args.setlist`: renders what the policy covers of
@@ -146,8 +198,9 @@ pub fn warm(args: &WarmArgs) -> Result<()> {
     bar.finish_and_clear();
     let s = link.stats();
     let usage = link.store().usage()?;
+    let budget = link.store().settings().budget_bytes;
     println!(
-        "warmed {} songs in {:.1} s: {} chunks written ({:.1} MB), {} already cached, {} write errors; cache {}: {} entries, {} chunks, {:.1} MB",
+        "warmed {} songs in {:.1} s: {} chunks written ({:.1} MB), {} already cached, {} write errors; cache {}: {} entries, {} chunks, {:.1} MB of {:.1} MB budget",
         prepared.songs.len(),
         start.elapsed().as_secs_f64(),
         s.writes.load(Ordering::Relaxed),
@@ -157,8 +210,17 @@ pub fn warm(args: &WarmArgs) -> Result<()> {
         dir.display(),
         usage.entries,
         usage.chunks,
-        usage.bytes as f64 / 1e6
+        usage.bytes as f64 / 1e6,
+        budget as f64 / 1e6
     );
+    let evicted = s.evicted_chunks.load(Ordering::Relaxed);
+    let over = s.over_budget.load(Ordering::Relaxed);
+    if evicted > 0 || over > 0 {
+        println!(
+            "budget: {evicted} least-recently-used chunks evicted ({:.1} MB); {over} chunks not cached (the budget is full of stems in use)",
+            s.evicted_bytes.load(Ordering::Relaxed) as f64 / 1e6
+        );
+    }
     Ok(())
 }
 
@@ -167,16 +229,33 @@ pub fn warm(args: &WarmArgs) -> Result<()> {
 /// # Errors
 /// The cache folder cannot be opened or read.
 pub fn cache(cmd: &CacheCommand) -> Result<()> {
-    let (arg, what) = match cmd {
-        CacheCommand::Stats(a) => (a, "stats"),
-        CacheCommand::Clear(a) => (a, "clear"),
-        CacheCommand::Verify(a) => (a, "verify"),
+    let arg = match cmd {
+        CacheCommand::Stats(a) | CacheCommand::Clear(a) | CacheCommand::Verify(a) => a,
+        CacheCommand::Budget(b) => &b.cache,
     };
     let dir = arg.dir()?;
     let store = ChunkStore::open(&dir).with_context(|| format!("cache {}", dir.display()))?;
-    match what {
-        "stats" => print_stats(&store, &dir)?,
-        "clear" => {
+    match cmd {
+        CacheCommand::Stats(_) => print_stats(&store, &dir)?,
+        CacheCommand::Budget(BudgetArgs {
+            size: Some(bytes), ..
+        }) => {
+            let evicted = store.set_budget_bytes(*bytes)?;
+            println!(
+                "budget of {}: {:.1} MB; {} chunks evicted ({:.1} MB), {:.1} MB in use",
+                dir.display(),
+                *bytes as f64 / 1e6,
+                evicted.chunks_removed,
+                evicted.freed_bytes as f64 / 1e6,
+                evicted.total_after_bytes as f64 / 1e6
+            );
+        }
+        CacheCommand::Budget(BudgetArgs { size: None, .. }) => println!(
+            "budget of {}: {:.1} MB",
+            dir.display(),
+            store.settings().budget_bytes as f64 / 1e6
+        ),
+        CacheCommand::Clear(_) => {
             let before = store.usage()?;
             store.clear()?;
             println!(
@@ -187,7 +266,7 @@ pub fn cache(cmd: &CacheCommand) -> Result<()> {
                 before.bytes as f64 / 1e6
             );
         }
-        _ => {
+        CacheCommand::Verify(_) => {
             let report = store.verify(|problem| eprintln!("bad: {problem}"))?;
             println!(
                 "verified {}: {} chunks ok ({:.1} MB) in {} entries; {} damaged chunks removed, {} unreadable, {} bad entries removed",
@@ -207,12 +286,18 @@ pub fn cache(cmd: &CacheCommand) -> Result<()> {
 fn print_stats(store: &ChunkStore, dir: &Path) -> Result<()> {
     let usage = store.usage()?;
     let s = PersistedStats::read(dir);
+    let budget = store.settings().budget_bytes;
     println!("cache folder: {}", dir.display());
     println!(
         "size:         {:.1} MB in {} chunks, {} entries (stems × engine rates)",
         usage.bytes as f64 / 1e6,
         usage.chunks,
         usage.entries
+    );
+    println!(
+        "budget:       {:.1} MB ({:.1} % used; least-recently-used stems are evicted first)",
+        budget as f64 / 1e6,
+        usage.bytes as f64 * 100.0 / budget.max(1) as f64
     );
     println!(
         "hit rate:     {:.1} % ({} hits, {} misses, {} damaged files rebuilt)",
@@ -222,9 +307,28 @@ fn print_stats(store: &ChunkStore, dir: &Path) -> Result<()> {
         s.corrupt
     );
     println!(
-        "written:      {} chunks, {:.1} MB",
+        "written:      {} chunks, {:.1} MB; evicted {} chunks, {:.1} MB",
         s.writes,
-        s.written_bytes as f64 / 1e6
+        s.written_bytes as f64 / 1e6,
+        s.evicted_chunks,
+        s.evicted_bytes as f64 / 1e6
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size_bytes;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size_bytes("10G"), Ok(10_000_000_000));
+        assert_eq!(parse_size_bytes("1.5 GB"), Ok(1_500_000_000));
+        assert_eq!(parse_size_bytes("500mb"), Ok(500_000_000));
+        assert_eq!(parse_size_bytes("2GiB"), Ok(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size_bytes("3000000"), Ok(3_000_000));
+        for bad in ["", "G", "10X", "1.2.3G", "-1G", "10", "2PB"] {
+            assert!(parse_size_bytes(bad).is_err(), "{bad:?}");
+        }
+    }
 }

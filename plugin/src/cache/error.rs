@@ -30,6 +30,17 @@ pub enum CacheError {
         /// What is wrong.
         reason: String,
     },
+    /// The chunk does not fit the cache folder's byte budget even after
+    /// evicting every entry not in use: it is not written.
+    #[error("{}: not written: the cache holds {used_bytes} bytes in use of its {budget_bytes}-byte budget", path.display())]
+    OverBudget {
+        /// The chunk file that was to be written.
+        path: PathBuf,
+        /// The folder's budget.
+        budget_bytes: u64,
+        /// Bytes in entries after eviction.
+        used_bytes: u64,
+    },
     /// The FLAC encoder refused the samples (should not happen: they are
     /// range-checked first).
     #[error("{}: cannot encode: {reason}", path.display())]

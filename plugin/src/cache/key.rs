@@ -168,7 +168,7 @@ fn fnv1a_128(bytes: &[u8]) -> u128 {
 
 /// A cache entry's id: 128 bits, shown as 32 lowercase hex digits (the
 /// entry's folder name).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct KeyId(pub u128);
 
 impl KeyId {

@@ -84,15 +84,17 @@ impl MetaRecord {
         serde_json::from_slice(&text).ok()
     }
 
+    /// The file's bytes (pretty JSON and a newline).
+    pub fn to_json(&self) -> Vec<u8> {
+        // Plain strings and numbers: serialization cannot fail.
+        let mut text = serde_json::to_vec_pretty(self).unwrap_or_default();
+        text.push(b'\n');
+        text
+    }
+
     /// Writes the record to `path` atomically.
     pub fn write(&self, tmp_dir: &Path, path: &Path, sync: bool) -> Result<(), CacheError> {
-        let mut text = serde_json::to_vec_pretty(self).map_err(|e| CacheError::Io {
-            path: path.to_path_buf(),
-            action: "serialize",
-            source: e.into(),
-        })?;
-        text.push(b'\n');
-        fsio::write_atomic(tmp_dir, path, &text, sync)
+        fsio::write_atomic(tmp_dir, path, &self.to_json(), sync)
     }
 }
 

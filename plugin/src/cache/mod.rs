@@ -9,6 +9,8 @@
 //! - [`chunk`]: the chunk file format (header, checks);
 //! - [`samples`]: `f32` ↔ stored integers, bit depth policy, checksums;
 //! - [`flac`]: FLAC payloads (flacenc encodes, symphonia decodes);
+//! - [`budget`]: the byte budget, LRU eviction, in-use pins, the locks
+//!   shared by processes;
 //! - [`fsio`]: atomic writes, fsync policy, the temporary-file sweep;
 //! - [`location`]: the platform's default cache folder.
 //!
@@ -20,15 +22,17 @@
 //! served. What is read is exactly what was stored: the samples written
 //! for exact integer sources, their 24-bit quantization otherwise.
 //!
-//! Not yet here (the rest of the cache issue): the byte budget and LRU eviction, cache
-//! policy (first N seconds or whole songs), cross-process locking, and the
-//! loader's use of the cache. Nothing here runs on the audio thread.
+//! The bytes in entries never exceed the folder's budget: writes evict
+//! least-recently-used stems not in use (in any process) first. The
+//! loader's side (policy, writer thread) is `crate::loader::cache_link`.
+//! Nothing here runs on the audio thread.
 #![allow(
     clippy::disallowed_types,
     clippy::disallowed_methods,
     clippy::disallowed_macros
 )]
 
+pub mod budget;
 pub mod chunk;
 pub mod error;
 pub mod flac;
@@ -41,7 +45,10 @@ pub mod store;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_budget;
 
+pub use budget::{EvictStats, FolderSettings, Pin, DEFAULT_BUDGET_BYTES};
 pub use chunk::Encoding;
 pub use error::{CacheError, Corruption, Miss};
 pub use flac::FlacEffort;

@@ -3,21 +3,25 @@
 //!
 //! ```text
 //! <cache>/tmp/<pid>-<n>-<ns>.tmp     files being written (swept when old)
+//! <cache>/settings.json              the budget (see `budget`)
+//! <cache>/ledger                     bytes in entries, the writers' lock
 //! <cache>/<id>/meta.json             the entry's full key (plain JSON)
+//! <cache>/<id>/lock                  the entry's in-use lock, last-use time
 //! <cache>/<id>/c00000000.tc          chunk 0 of the stem (see `chunk`)
 //! <cache>/<id>/c00000001.tc          …
 //! ```
 //!
 //! `<id>` is the [`StemKey`]'s 32-hex-digit [`KeyId`]. Reads verify
 //! everything and turn any damage into a [`Miss`] (removing the file);
-//! writes are atomic ([`super::fsio`]). Every method takes `&self`:
-//! loader threads share one store. Byte budget, eviction and policy come
-//! later; [`ChunkStore::usage`] and [`Entry::bytes_on_disk`] give the sizes
-//! they need.
+//! writes are atomic ([`super::fsio`]) and kept under the folder's byte
+//! budget by least-recently-used eviction ([`super::budget`]). Every method
+//! takes `&self`: loader threads share one store, and processes share one
+//! folder.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::budget::{self, FolderSettings, Ledger, Pin};
 use super::chunk::{self, Encoding, Expect};
 use super::error::{CacheError, Miss};
 use super::flac::FlacEffort;
@@ -60,12 +64,12 @@ fn remove_dir_all(dir: &Path) -> Result<(), CacheError> {
 }
 
 /// The chunk file name of `index`: `c` + 8 decimal digits + `.tc`.
-fn chunk_file_name(index: u32) -> String {
+pub(super) fn chunk_file_name(index: u32) -> String {
     format!("c{index:08}.tc")
 }
 
 /// The index a chunk file name stands for.
-fn parse_chunk_file_name(name: &str) -> Option<u32> {
+pub(super) fn parse_chunk_file_name(name: &str) -> Option<u32> {
     let digits = name.strip_prefix('c')?.strip_suffix(".tc")?;
     if digits.len() < 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -80,7 +84,9 @@ impl ChunkStore {
         ChunkStore::open_with(dir, StoreOptions::default())
     }
 
-    /// [`ChunkStore::open`] with `options`.
+    /// [`ChunkStore::open`] with `options`. Also rebuilds the folder's
+    /// ledger from a scan (best effort: a read-only folder still serves
+    /// reads).
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<ChunkStore, CacheError> {
         let tmp = dir.join(TMP_DIR_NAME);
         fs::create_dir_all(&tmp).map_err(|e| io_error(&tmp, "create folder", e))?;
@@ -90,7 +96,39 @@ impl ChunkStore {
             options,
         };
         store.sweep()?;
+        if let Ok(mut ledger) = Ledger::lock(dir) {
+            let _ = ledger.resync(dir);
+        }
         Ok(store)
+    }
+
+    /// The folder's settings (shared by every process using it).
+    pub fn settings(&self) -> FolderSettings {
+        FolderSettings::read(&self.root)
+    }
+
+    /// Sets the folder's byte budget and evicts at once down to it.
+    ///
+    /// # Errors
+    /// The settings cannot be written, or the ledger cannot be locked.
+    pub fn set_budget_bytes(&self, budget_bytes: u64) -> Result<budget::EvictStats, CacheError> {
+        let mut ledger = Ledger::lock(&self.root)?;
+        FolderSettings { budget_bytes }.write(&self.root, &self.tmp)?;
+        let total = ledger.resync(&self.root)?;
+        if total > budget_bytes {
+            budget::evict(&self.root, &mut ledger, budget_bytes, None)
+        } else {
+            Ok(budget::EvictStats {
+                total_after_bytes: total,
+                ..Default::default()
+            })
+        }
+    }
+
+    /// Bytes in entries, as the ledger records them (exact after a scan:
+    /// see [`super::budget`]).
+    pub fn ledger_bytes(&self) -> Result<u64, CacheError> {
+        Ledger::lock(&self.root)?.bytes(&self.root)
     }
 
     /// The platform's default cache folder (see [`super::location`]).
@@ -109,26 +147,23 @@ impl ChunkStore {
         fsio::sweep_tmp(&self.tmp, TMP_MAX_AGE)
     }
 
-    /// The entry of `key`, created if needed. An entry whose `meta.json` is
-    /// unreadable or holds another key is removed and created anew.
+    /// The entry of `key`. Its folder is made by the first write (or
+    /// pin); an existing one whose `meta.json` is unreadable or holds
+    /// another key is removed (and made anew by the next write).
     pub fn entry(&self, key: &StemKey) -> Result<Entry, CacheError> {
         let id = key.id();
         let dir = self.root.join(id.to_string());
         let meta_path = dir.join(META_FILE_NAME);
         let expected = MetaRecord::of(key);
-        let meta_exists = meta_path.exists();
-        let matches = meta_exists && MetaRecord::read(&meta_path).as_ref() == Some(&expected);
-        if !matches {
-            // A folder without meta.json may be another process's entry
-            // being created: keep it (its chunks carry the id's hash).
-            if meta_exists {
-                remove_dir_all(&dir)?;
-            }
-            fs::create_dir_all(&dir).map_err(|e| io_error(&dir, "create folder", e))?;
-            expected.write(&self.tmp, &meta_path, self.options.sync_writes)?;
+        // A folder without meta.json may be a pinned entry not written yet:
+        // keep it (its chunks carry the id's hash anyway).
+        if meta_path.exists() && MetaRecord::read(&meta_path).as_ref() != Some(&expected) {
+            remove_dir_all(&dir)?;
         }
         Ok(Entry {
             dir,
+            root: self.root.clone(),
+            meta: expected,
             tmp: self.tmp.clone(),
             id,
             channels: key.channels,
@@ -182,6 +217,7 @@ impl ChunkStore {
     ) -> Result<VerifyReport, CacheError> {
         let mut report = VerifyReport::default();
         let mut samples = Vec::new();
+        let mut ledger = Ledger::lock(&self.root)?;
         for (id, dir) in self.entry_dirs()? {
             let meta = MetaRecord::read(&dir.join(META_FILE_NAME)).filter(|m| {
                 m.format_version == super::CACHE_FORMAT_VERSION && m.id == id.to_string()
@@ -221,15 +257,33 @@ impl ChunkStore {
                 }
             }
         }
+        ledger.resync(&self.root)?;
         Ok(report)
     }
 
-    /// Removes every entry (not the folder itself, nor files it does not
-    /// know). Other processes' open entries then miss and rebuild.
+    /// Removes every chunk and entry (not the folder itself, its settings,
+    /// nor files it does not know). Entries in use elsewhere lose their
+    /// chunks but keep their folder and lock; their players miss and
+    /// rebuild.
     pub fn clear(&self) -> Result<(), CacheError> {
+        let mut ledger = Ledger::lock(&self.root)?;
         for (_, dir) in self.entry_dirs()? {
-            remove_dir_all(&dir)?;
+            let lock = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(dir.join(budget::ENTRY_LOCK_FILE_NAME));
+            let busy = lock.as_ref().is_ok_and(|l| l.try_lock().is_err());
+            if busy {
+                for (path, _) in files_in(&dir) {
+                    if path_chunk_index(&path).is_some() {
+                        let _ = fs::remove_file(path);
+                    }
+                }
+            } else {
+                remove_dir_all(&dir)?;
+            }
         }
+        ledger.resync(&self.root)?;
         Ok(())
     }
 }
@@ -331,6 +385,8 @@ pub struct WriteStats {
     /// Whether a read returns exactly the samples written (otherwise they
     /// were quantized to 24 bits: see [`super::samples`]).
     pub lossless: bool,
+    /// What making room for it evicted (zeros when it fitted).
+    pub evicted: budget::EvictStats,
 }
 
 /// One stem's chunks at one engine rate. Holds paths only: cheap to keep
@@ -338,6 +394,8 @@ pub struct WriteStats {
 #[derive(Clone, Debug)]
 pub struct Entry {
     dir: PathBuf,
+    root: PathBuf,
+    meta: MetaRecord,
     tmp: PathBuf,
     id: KeyId,
     channels: u8,
@@ -394,7 +452,14 @@ impl Entry {
     /// 1 ≤ frames ≤ the key's chunk length), replacing any previous file
     /// atomically. Exact sources are stored losslessly, others as 24-bit
     /// ([`super::samples`]); the FLAC payload is replaced by RAW when not
-    /// smaller.
+    /// smaller. Encodes first, then, under the folder's ledger lock, makes
+    /// the entry's folder if needed, evicts least-recently-used chunks of
+    /// other entries not in use when the chunk would not fit the budget
+    /// ([`super::budget`]), writes, and records the new total.
+    ///
+    /// # Errors
+    /// [`CacheError::OverBudget`] when the chunk does not fit even after
+    /// eviction (everything else is in use); I/O errors naming the file.
     pub fn write_chunk(&self, index: u32, samples: &[f32]) -> Result<WriteStats, CacheError> {
         let path = self.chunk_path(index);
         let channels = usize::from(self.channels);
@@ -426,13 +491,82 @@ impl Entry {
             path: path.clone(),
             reason,
         })?;
-        fsio::write_atomic(&self.tmp, &path, &built.bytes, self.options.sync_writes)?;
+        let new_bytes = built.bytes.len() as u64;
+        let mut ledger = Ledger::lock(&self.root)?;
+        let budget_bytes = FolderSettings::read(&self.root).budget_bytes;
+        let mut total = ledger.bytes(&self.root)?;
+        let meta_path = self.dir.join(META_FILE_NAME);
+        let meta = (!meta_path.exists()).then(|| self.meta.to_json());
+        // Bytes added: the chunk (less the file it replaces) and meta.json.
+        let old_bytes = fs::metadata(&path).map_or(0, |m| m.len());
+        let adds = new_bytes + meta.as_ref().map_or(0, |m| m.len() as u64);
+        let mut evicted = budget::EvictStats::default();
+        if total.saturating_sub(old_bytes) + adds > budget_bytes {
+            let target = budget::low_water(budget_bytes, adds);
+            evicted = budget::evict(&self.root, &mut ledger, target, Some(self.id))?;
+            total = evicted.total_after_bytes;
+            if total.saturating_sub(old_bytes) + adds > budget_bytes {
+                return Err(CacheError::OverBudget {
+                    path,
+                    budget_bytes,
+                    used_bytes: total,
+                });
+            }
+        }
+        if let Some(meta) = meta {
+            self.make_folder()?;
+            fsio::write_atomic(&self.tmp, &meta_path, &meta, self.options.sync_writes)?;
+            total += meta.len() as u64;
+        } else {
+            self.make_folder()?;
+        }
+        let written = fsio::write_atomic(&self.tmp, &path, &built.bytes, self.options.sync_writes);
+        // The old file is replaced only on success.
+        let total = match written {
+            Ok(()) => total.saturating_sub(old_bytes) + new_bytes,
+            Err(_) => total,
+        };
+        ledger.record(total)?;
+        written?;
         Ok(WriteStats {
-            bytes_on_disk: built.bytes.len() as u64,
+            bytes_on_disk: new_bytes,
             encoding: built.header.encoding,
             bits: built.header.depth.bits,
             lossless: built.header.lossless,
+            evicted,
         })
+    }
+
+    /// Makes the entry's folder when missing (the cache folder itself must
+    /// exist: a deleted cache is not brought back behind the user's back)
+    /// and marks it used. Called with the ledger held.
+    fn make_folder(&self) -> Result<(), CacheError> {
+        match fs::create_dir(&self.dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(io_error(&self.dir, "create folder", e));
+            }
+            _ => {}
+        }
+        let lock_path = self.dir.join(budget::ENTRY_LOCK_FILE_NAME);
+        if let Ok(lock) = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+        {
+            budget::touch(&lock);
+        }
+        Ok(())
+    }
+
+    /// Marks the entry in use until the returned [`Pin`] is dropped:
+    /// eviction in every process skips it (see [`super::budget`]).
+    ///
+    /// # Errors
+    /// The entry's folder or lock file cannot be made or locked (a
+    /// read-only or vanished cache folder).
+    pub fn pin(&self) -> Result<Pin, CacheError> {
+        Pin::new(&self.dir, self.id)
     }
 
     /// Removes chunk `index` (absent is fine).

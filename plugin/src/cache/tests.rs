@@ -9,15 +9,15 @@ use std::time::{Duration, Instant, SystemTime};
 use super::chunk::HEADER_BYTES;
 use super::*;
 
-const CHUNK: u32 = 16_384;
+pub(super) const CHUNK: u32 = 16_384;
 
-fn open() -> (tempfile::TempDir, ChunkStore) {
+pub(super) fn open() -> (tempfile::TempDir, ChunkStore) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = ChunkStore::open(&dir.path().join("chunks")).expect("open");
     (dir, store)
 }
 
-fn key(name: &str, channels: u8, origin: SampleOrigin) -> StemKey {
+pub(super) fn key(name: &str, channels: u8, origin: SampleOrigin) -> StemKey {
     StemKey {
         source_path: PathBuf::from("/corpus").join(name),
         source_size_bytes: 1000,
@@ -29,7 +29,7 @@ fn key(name: &str, channels: u8, origin: SampleOrigin) -> StemKey {
     }
 }
 
-const EXACT16: SampleOrigin = SampleOrigin::ExactInteger {
+pub(super) const EXACT16: SampleOrigin = SampleOrigin::ExactInteger {
     bits_per_sample: 16,
 };
 const EXACT24: SampleOrigin = SampleOrigin::ExactInteger {
@@ -47,7 +47,7 @@ impl Lcg {
 
 /// Music-like material: two sines and a little noise, at `bits` exactly
 /// (or plain `f32` for `None`).
-fn material(frames: u32, channels: u8, bits: Option<u8>) -> Vec<f32> {
+pub(super) fn material(frames: u32, channels: u8, bits: Option<u8>) -> Vec<f32> {
     let mut noise = Lcg(7);
     (0..frames as usize * usize::from(channels))
         .map(|i| {
@@ -73,7 +73,7 @@ fn white_noise_24(frames: u32, channels: u8) -> Vec<f32> {
         .collect()
 }
 
-fn assert_bits_equal(a: &[f32], b: &[f32], what: &str) {
+pub(super) fn assert_bits_equal(a: &[f32], b: &[f32], what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: length");
     let first = a
         .iter()
@@ -158,6 +158,7 @@ fn white_noise_is_stored_raw() {
 /// Writes `bytes` as chunk 0 of `entry` and expects a removed corrupt miss.
 fn expect_corrupt(entry: &Entry, bytes: &[u8], frames: u32, what: &str) -> Corruption {
     let path = entry.chunk_path(0);
+    fs::create_dir_all(entry.dir()).expect("entry folder");
     fs::write(&path, bytes).expect("write damaged file");
     let mut out = vec![1.0];
     let miss = entry.read_chunk(0, frames, &mut out).expect_err(what);
@@ -296,15 +297,18 @@ fn a_different_or_damaged_meta_resets_the_entry() {
     let k = key("m", 1, EXACT16);
     let entry = store.entry(&k).expect("entry");
     let meta_path = entry.dir().join(meta::META_FILE_NAME);
-    let good_meta = fs::read_to_string(&meta_path).expect("meta");
+    assert!(!entry.dir().exists(), "made by the first write, not before");
     let samples = material(500, 1, Some(16));
     let mut out = Vec::new();
-
-    // Missing meta.json (an entry being created elsewhere): chunks stay.
     entry.write_chunk(0, &samples).expect("write");
+    let good_meta = fs::read_to_string(&meta_path).expect("meta");
+
+    // Missing meta.json (a pinned entry not written yet): chunks stay, and
+    // the next write makes it again.
     fs::remove_file(&meta_path).expect("rm");
     let entry = store.entry(&k).expect("entry");
     entry.read_chunk(0, 500, &mut out).expect("chunk kept");
+    entry.write_chunk(1, &samples).expect("write");
     assert_eq!(fs::read_to_string(&meta_path).expect("meta"), good_meta);
 
     // Another key under the same id (a collision) or damaged JSON: reset.
@@ -318,6 +322,8 @@ fn a_different_or_damaged_meta_resets_the_entry() {
             matches!(entry.read_chunk(0, 500, &mut out), Err(Miss::Absent)),
             "{bad:?}"
         );
+        assert!(!entry.dir().exists(), "{bad:?}: entry removed");
+        entry.write_chunk(0, &samples).expect("write");
         assert_eq!(fs::read_to_string(&meta_path).expect("meta"), good_meta);
     }
 }
@@ -358,15 +364,15 @@ fn failing_writes_are_errors_never_panics() {
     let store = ChunkStore::open(&dir.path().join("chunks")).expect("open");
     let entry = store.entry(&key("w", 2, EXACT16)).expect("entry");
     // The entry folder replaced by a regular file.
-    fs::remove_dir_all(entry.dir()).expect("rm");
     fs::write(entry.dir(), b"x").expect("write");
     let err = entry
         .write_chunk(0, &material(100, 2, Some(16)))
         .expect_err("write into a file");
     assert!(matches!(err, CacheError::Io { .. }), "{err}");
-    let err = store
-        .entry(&key("w", 2, EXACT16))
-        .expect_err("entry over a file");
+    let entry = store.entry(&key("w", 2, EXACT16)).expect("entry");
+    let err = entry
+        .write_chunk(0, &material(100, 2, Some(16)))
+        .expect_err("write into a file");
     assert!(matches!(err, CacheError::Io { .. }), "{err}");
     assert_eq!(
         fs::read_dir(dir.path().join("chunks/tmp"))

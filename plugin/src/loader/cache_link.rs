@@ -17,7 +17,7 @@ use crossbeam_channel::{Sender, TrySendError};
 
 use super::prepare::PreparedStem;
 use crate::bridge::CHUNK_FRAMES;
-use crate::cache::{CacheError, ChunkStore, Entry, Miss, SampleOrigin, StemKey};
+use crate::cache::{CacheError, ChunkStore, Entry, KeyId, Miss, Pin, SampleOrigin, StemKey};
 
 /// Chunk copies waiting for the cache writer at most; more are dropped
 /// (counted): 64 × 128 KiB = 8 MiB.
@@ -77,6 +77,12 @@ pub struct CacheStats {
     pub written_bytes: AtomicU64,
     /// Writes that failed (folder gone, disk full, read-only).
     pub write_errors: AtomicU64,
+    /// Chunks not written because the budget was full of entries in use.
+    pub over_budget: AtomicU64,
+    /// Chunks evicted to make room.
+    pub evicted_chunks: AtomicU64,
+    /// Bytes evicted to make room.
+    pub evicted_bytes: AtomicU64,
     /// Chunk copies dropped because the writer was behind.
     pub dropped_writes: AtomicU64,
     /// Chunks queued or being written now.
@@ -114,6 +120,12 @@ pub struct PersistedStats {
     pub writes: u64,
     /// Bytes written.
     pub written_bytes: u64,
+    /// Chunks evicted to keep the budget.
+    #[serde(default)]
+    pub evicted_chunks: u64,
+    /// Bytes evicted to keep the budget.
+    #[serde(default)]
+    pub evicted_bytes: u64,
 }
 
 impl PersistedStats {
@@ -152,6 +164,8 @@ impl PersistedStats {
             corrupt: old.corrupt + self.corrupt,
             writes: old.writes + self.writes,
             written_bytes: old.written_bytes + self.written_bytes,
+            evicted_chunks: old.evicted_chunks + self.evicted_chunks,
+            evicted_bytes: old.evicted_bytes + self.evicted_bytes,
         };
         let tmp = dir.join(format!("stats.json.{}.tmp", std::process::id()));
         let json = serde_json::to_vec_pretty(&sum).map_err(std::io::Error::other)?;
@@ -181,6 +195,8 @@ pub struct CacheLink {
     warned_read: AtomicBool,
     /// What [`CacheLink::persist_stats`] has added to `stats.json` so far.
     persisted: parking_lot::Mutex<PersistedStats>,
+    /// Entries in use (songs on a deck): eviction skips them.
+    pins: parking_lot::Mutex<std::collections::HashMap<KeyId, Pin>>,
 }
 
 impl Drop for CacheLink {
@@ -223,6 +239,15 @@ impl CacheLink {
                         Ok(w) => {
                             CacheStats::add(&writer_stats.writes, 1);
                             CacheStats::add(&writer_stats.written_bytes, w.bytes_on_disk);
+                            CacheStats::add(
+                                &writer_stats.evicted_chunks,
+                                w.evicted.chunks_removed,
+                            );
+                            CacheStats::add(&writer_stats.evicted_bytes, w.evicted.freed_bytes);
+                        }
+                        // Full of what is playing: a budget doing its job.
+                        Err(CacheError::OverBudget { .. }) => {
+                            CacheStats::add(&writer_stats.over_budget, 1);
                         }
                         Err(e) => {
                             CacheStats::add(&writer_stats.write_errors, 1);
@@ -250,6 +275,7 @@ impl CacheLink {
             warned_entry: AtomicBool::new(false),
             warned_read: AtomicBool::new(false),
             persisted: parking_lot::Mutex::new(PersistedStats::default()),
+            pins: parking_lot::Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
@@ -279,6 +305,8 @@ impl CacheLink {
             corrupt: s.corrupt.load(Ordering::Relaxed),
             writes: s.writes.load(Ordering::Relaxed),
             written_bytes: s.written_bytes.load(Ordering::Relaxed),
+            evicted_chunks: s.evicted_chunks.load(Ordering::Relaxed),
+            evicted_bytes: s.evicted_bytes.load(Ordering::Relaxed),
         };
         let mut done = self.persisted.lock();
         let delta = PersistedStats {
@@ -287,6 +315,8 @@ impl CacheLink {
             corrupt: now.corrupt - done.corrupt,
             writes: now.writes - done.writes,
             written_bytes: now.written_bytes - done.written_bytes,
+            evicted_chunks: now.evicted_chunks - done.evicted_chunks,
+            evicted_bytes: now.evicted_bytes - done.evicted_bytes,
         };
         if delta != PersistedStats::default() && delta.add_to(self.store.dir()).is_ok() {
             *done = now;
@@ -326,6 +356,29 @@ impl CacheLink {
                 None
             }
         }
+    }
+
+    /// Pins exactly `entries` (the stems of the songs on a deck), releasing
+    /// the others: eviction, in this process and every other one sharing
+    /// the folder, never removes chunks of a pinned entry. An entry that
+    /// cannot be pinned (read-only folder) is simply not pinned.
+    pub fn pin_exactly<'a>(&self, entries: impl IntoIterator<Item = &'a Entry>) {
+        let wanted: std::collections::HashMap<KeyId, &Entry> =
+            entries.into_iter().map(|e| (e.id(), e)).collect();
+        let mut pins = self.pins.lock();
+        pins.retain(|id, _| wanted.contains_key(id));
+        for (id, entry) in wanted {
+            if let std::collections::hash_map::Entry::Vacant(v) = pins.entry(id) {
+                if let Ok(pin) = entry.pin() {
+                    v.insert(pin);
+                }
+            }
+        }
+    }
+
+    /// Ids of the entries pinned now.
+    pub fn pinned(&self) -> Vec<KeyId> {
+        self.pins.lock().keys().copied().collect()
     }
 
     /// Whether chunk `index` is cached under the policy.

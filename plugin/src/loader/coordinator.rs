@@ -151,6 +151,8 @@ pub(crate) struct Coordinator {
     auto_advance: bool,
     clock: u64,
     next_cue_id: u32,
+    /// (epoch, songs) whose cache entries are pinned.
+    pinned: (u16, Vec<usize>),
 }
 
 impl Coordinator {
@@ -186,6 +188,7 @@ impl Coordinator {
             auto_advance: true,
             clock: 0,
             next_cue_id: 0,
+            pinned: (u16::MAX, Vec::new()),
         }
     }
 
@@ -223,6 +226,7 @@ impl Coordinator {
             }
             if dirty {
                 self.schedule();
+                self.pin_cached_songs();
             }
             if !dirty {
                 let tick = match self.stats.transport() {
@@ -566,6 +570,41 @@ impl Coordinator {
         {
             *c += 1;
         }
+    }
+
+    /// Pins the cache entries of the songs on a deck (playing, fading,
+    /// cued, preloaded) so that no eviction, here or in another process,
+    /// removes chunks the windows are about to read.
+    fn pin_cached_songs(&mut self) {
+        let Some(cur) = self.current.as_ref() else {
+            return;
+        };
+        let prepared = &cur.loaded.prepared;
+        let Some(link) = prepared.cache.as_ref() else {
+            return;
+        };
+        let mut songs: Vec<usize> = self
+            .decks
+            .iter()
+            .filter(|d| d.role != Role::Free)
+            .map(|d| d.song)
+            .collect();
+        songs.sort_unstable();
+        songs.dedup();
+        if self.pinned.0 == prepared.epoch && self.pinned.1 == songs {
+            return;
+        }
+        let entries = songs.iter().flat_map(|&song| {
+            let stems = prepared.songs.get(song).map_or(0, |s| s.stems.len());
+            (0..stems).filter_map(move |si| {
+                prepared
+                    .cache_entries
+                    .get(prepared.flat_index(song, si))?
+                    .as_deref()
+            })
+        });
+        link.pin_exactly(entries);
+        self.pinned = (prepared.epoch, songs);
     }
 
     /// Keeps every deck's window filled, most urgent deck first.
