@@ -6,8 +6,9 @@
 //!   and lossy ones;
 //! - damaged cache files (a flipped byte, a truncation, an empty file) are
 //!   caught, removed, decoded from the source and written again;
-//! - an unusable or vanished cache folder means playing from the sources,
-//!   exactly, with the failures counted.
+//! - an unusable, vanished, read-only or full cache folder means playing
+//!   from the sources, exactly, with the failures counted and one warning
+//!   naming the folder and the cause.
 
 mod common;
 
@@ -65,6 +66,198 @@ fn chunk_files(dir: &Path) -> Vec<PathBuf> {
     }
     files.sort();
     files
+}
+
+/// Every log line of this test binary (a global subscriber: warnings come
+/// from the loader's threads).
+fn log_lines() -> &'static std::sync::Mutex<Vec<String>> {
+    static LINES: std::sync::OnceLock<std::sync::Mutex<Vec<String>>> = std::sync::OnceLock::new();
+    LINES.get_or_init(|| {
+        struct Capture;
+        impl std::io::Write for Capture {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                let text = String::from_utf8_lossy(buf).into_owned();
+                eprint!("{text}");
+                if let Some(lines) = LINES.get() {
+                    lines.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+                }
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let _ = tracing_subscriber::fmt()
+            .with_writer(|| Capture)
+            .with_ansi(false)
+            .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+            .try_init();
+        std::sync::Mutex::new(Vec::new())
+    })
+}
+
+/// The warnings logged so far that mention `dir`.
+fn warnings_about(dir: &Path) -> Vec<String> {
+    let needle = dir.display().to_string();
+    log_lines()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|l| l.contains("WARN") && l.contains(&needle))
+        .cloned()
+        .collect()
+}
+
+/// A tmpfs of `size_bytes` mounted on `dir` (root only), unmounted when
+/// dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size_bytes: u64) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size_bytes}"), "tmpfs"])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Tmpfs(dir.to_path_buf()))
+    }
+
+    fn remount_read_only(&self) -> bool {
+        std::process::Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A missing capability fails the test unless `TRAX_ALLOW_SKIP=1`.
+fn cannot_test(what: &str) {
+    let msg = format!("cannot test {what}: needs root with mount(8) (tmpfs) or a non-root user");
+    if std::env::var_os("TRAX_ALLOW_SKIP").is_some_and(|v| v == "1") {
+        eprintln!("SKIPPED: {msg}");
+    } else {
+        panic!("{msg} (TRAX_ALLOW_SKIP=1 skips)");
+    }
+}
+
+/// Renders `song` through a new link on `dir` and checks: the audio is the
+/// source's exactly, some writes failed, and exactly one warning names the
+/// folder. Returns the warning.
+fn plays_from_the_sources_with_one_warning(dir: &Path, song: usize, what: &str) -> String {
+    let reference = render(song, None);
+    let before = warnings_about(dir).len();
+    let cache = link(dir);
+    let out = render(song, Some(&cache));
+    assert_eq!(max_diff(&out, &reference), 0.0, "{what}: audio");
+    cache.flush(Duration::from_secs(60));
+    let errors = cache.stats().write_errors.load(Ordering::Relaxed);
+    assert!(errors > 0, "{what}: no write failed");
+    let warnings = warnings_about(dir);
+    assert_eq!(
+        warnings.len() - before,
+        1,
+        "{what}: one warning, got {:?}",
+        &warnings[before..]
+    );
+    let warning = warnings[before].trim().to_string();
+    eprintln!("{what}: {errors} failed writes, warning: {warning}");
+    warning
+}
+
+#[test]
+fn read_only_cache_serves_hits_and_plays_the_rest_from_the_sources() {
+    let dir = scratch("read-only");
+    let _tmpfs = if is_root() {
+        let Some(t) = Tmpfs::mount(&dir, 64 << 20) else {
+            return cannot_test("a read-only cache folder");
+        };
+        Some(t)
+    } else {
+        None
+    };
+    // Song 1 cached; then the folder becomes read-only.
+    let cache = link(&dir);
+    render(0, Some(&cache));
+    assert!(cache.flush(Duration::from_secs(60)));
+    drop(cache);
+    match &_tmpfs {
+        Some(t) => assert!(t.remount_read_only(), "remount read-only"),
+        None => {
+            use std::os::unix::fs::PermissionsExt;
+            for entry in walk(&dir) {
+                let mode = if entry.is_dir() { 0o555 } else { 0o444 };
+                std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(mode))
+                    .expect("chmod");
+            }
+        }
+    }
+    // Song 1 still comes from the cache, exactly.
+    let cache = link(&dir);
+    let out = render(0, Some(&cache));
+    assert_eq!(max_diff(&out, &render(0, None)), 0.0);
+    assert!(
+        cache.stats().hits.load(Ordering::Relaxed) > 0,
+        "hits served"
+    );
+    drop(cache);
+    // Song 2 is not cached and cannot be: sources, one warning.
+    let warning = plays_from_the_sources_with_one_warning(&dir, 1, "read-only cache");
+    assert!(
+        warning.contains("Read-only") || warning.contains("ermission"),
+        "{warning}"
+    );
+    if _tmpfs.is_none() {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in walk(&dir) {
+            let _ = std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+}
+
+/// Every folder and file under `dir` (folders first).
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        if out[i].is_dir() {
+            if let Ok(list) = std::fs::read_dir(&out[i]) {
+                out.extend(list.flatten().map(|e| e.path()));
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn full_disk_plays_from_the_sources_with_one_warning() {
+    let dir = scratch("full");
+    if !is_root() {
+        return cannot_test("a full disk");
+    }
+    // 400 kB: the folder's files fit, a few chunks, then ENOSPC.
+    let Some(_tmpfs) = Tmpfs::mount(&dir, 400_000) else {
+        return cannot_test("a full disk");
+    };
+    let warning = plays_from_the_sources_with_one_warning(&dir, 0, "full disk");
+    assert!(warning.contains("No space left"), "{warning}");
 }
 
 fn link(dir: &Path) -> Arc<CacheLink> {
@@ -180,6 +373,7 @@ fn unusable_or_vanished_cache_plays_from_the_sources() {
     // The folder vanishes after the setlist was loaded: reads miss, writes
     // fail (counted), audio is the source's.
     let dir = scratch("vanished");
+    log_lines();
     let cache = link(&dir);
     let list = trax::setlist::load(&demo()).expect("demo setlist");
     let (player, mut engine) = Player::new(PlayerConfig::offline(RATE)).expect("player");
@@ -199,4 +393,6 @@ fn unusable_or_vanished_cache_plays_from_the_sources() {
     );
     assert!(s.write_errors.load(Ordering::Relaxed) > 0);
     assert_eq!(s.hits.load(Ordering::Relaxed), 0);
+    let warnings = warnings_about(&dir);
+    assert_eq!(warnings.len(), 1, "one warning: {warnings:?}");
 }

@@ -210,7 +210,9 @@ impl ChunkStore {
     /// Checks every chunk of every entry (fully: decode and checksums),
     /// removes what is damaged and reports each problem to `on_problem`.
     /// Entries whose `meta.json` is unreadable, of another format version
-    /// or of another id are removed whole. Files it does not know are left.
+    /// or of another id are removed whole; an entry folder with neither
+    /// `meta.json` nor chunks (pinned before its first write) is no
+    /// problem. Files it does not know are left.
     pub fn verify(
         &self,
         mut on_problem: impl FnMut(&VerifyProblem),
@@ -223,6 +225,16 @@ impl ChunkStore {
                 m.format_version == super::CACHE_FORMAT_VERSION && m.id == id.to_string()
             });
             let Some(meta) = meta else {
+                let files = files_in(&dir);
+                if !dir.join(META_FILE_NAME).exists()
+                    && !files.iter().any(|(p, _)| path_chunk_index(p).is_some())
+                {
+                    // Pinned before its first write, or a write killed
+                    // before its meta.json: nothing to check. Tidied when
+                    // no one uses it.
+                    remove_if_unused(&dir);
+                    continue;
+                }
                 remove_dir_all(&dir)?;
                 report.entries_removed += 1;
                 on_problem(&VerifyProblem::BadEntry { path: dir });
@@ -285,6 +297,26 @@ impl ChunkStore {
         }
         ledger.resync(&self.root)?;
         Ok(())
+    }
+}
+
+/// Removes the empty entry folder `dir` unless it is pinned somewhere.
+fn remove_if_unused(dir: &Path) {
+    let lock_path = dir.join(budget::ENTRY_LOCK_FILE_NAME);
+    let lock = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&lock_path);
+    match lock {
+        Ok(lock) => {
+            if lock.try_lock().is_ok() {
+                let _ = fs::remove_file(&lock_path);
+                let _ = fs::remove_dir(dir);
+            }
+        }
+        Err(_) => {
+            let _ = fs::remove_dir(dir);
+        }
     }
 }
 

@@ -7,7 +7,9 @@
 //! writes never delay a decode (they cost 124–465× real time per core, off
 //! the decoding pool). Any cache failure (an unwritable or vanished folder,
 //! a full disk, a damaged file) means playing from the source, with one
-//! warning per problem kind, never wrong audio.
+//! warning per problem kind, never wrong audio; after a failed write the
+//! writer pauses ([`WRITE_RETRY_PAUSE`]) instead of encoding chunks a full
+//! or read-only disk cannot take.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,6 +24,10 @@ use crate::cache::{CacheError, ChunkStore, Entry, KeyId, Miss, Pin, SampleOrigin
 /// Chunk copies waiting for the cache writer at most; more are dropped
 /// (counted): 64 × 128 KiB = 8 MiB.
 pub const WRITE_QUEUE_CHUNKS: usize = 64;
+
+/// After a failed cache write, chunks handed to the writer are dropped
+/// (counted as write errors) for this long before it tries again.
+pub const WRITE_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What to cache of each stem.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -231,8 +237,17 @@ impl CacheLink {
             .name("trax-cache-writer".into())
             .spawn(move || {
                 let mut warned = false;
+                // After a failed write (full disk, read-only folder), chunks
+                // are not even encoded for a while: retried after a pause.
+                let mut resume_at: Option<std::time::Instant> = None;
                 // Ends when the link (the only sender) is dropped.
                 for job in rx {
+                    if resume_at.is_some_and(|t| std::time::Instant::now() < t) {
+                        writer_stats.pending_writes.fetch_sub(1, Ordering::AcqRel);
+                        CacheStats::add(&writer_stats.write_errors, 1);
+                        continue;
+                    }
+                    resume_at = None;
                     let written = job.entry.write_chunk(job.index, &job.samples);
                     writer_stats.pending_writes.fetch_sub(1, Ordering::AcqRel);
                     match written {
@@ -251,6 +266,7 @@ impl CacheLink {
                         }
                         Err(e) => {
                             CacheStats::add(&writer_stats.write_errors, 1);
+                            resume_at = Some(std::time::Instant::now() + WRITE_RETRY_PAUSE);
                             if !warned {
                                 warned = true;
                                 tracing::warn!(
