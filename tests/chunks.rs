@@ -45,12 +45,16 @@ fn check_stem(path: &std::path::Path) -> (bool, f32) {
     let (channels, full) = if resampled {
         cursor_full_decode(path, ENGINE_HZ)
     } else {
-        let (ch, _, s) = symphonia_full_decode(path);
+        let (ch, _, mut s) = symphonia_full_decode(path);
         assert!(
             ch <= 2,
             "{}: corpus stems are mono or stereo",
             path.display()
         );
+        // Lossy and float stems play rounded to the cache's grid (2^-22).
+        if info.sample_origin(ENGINE_HZ) == trax::cache::SampleOrigin::Other {
+            trax::cache::samples::round_to_grid(&mut s);
+        }
         (ch, s)
     };
     if resampled {

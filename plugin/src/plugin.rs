@@ -153,6 +153,14 @@ impl Plugin for Trax {
                 return false;
             }
         };
+        // The chunk cache (shared by every instance in this process): the
+        // folder from TRAX_CACHE_DIR or the platform's, its policy.
+        if let Some(cache) = trax_cache_config() {
+            match crate::loader::CacheLink::shared(&cache) {
+                Ok(link) => player.set_cache(Some(link)),
+                Err(e) => tracing::warn!("trax: chunk cache off: {e}"),
+            }
+        }
         // A new player has loaded nothing yet (before the thread starts: it
         // may finish a load at once).
         self.shared
@@ -452,3 +460,8 @@ impl Vst3Plugin for Trax {
 
 nice_export_clap!(Trax);
 nice_export_vst3!(Trax);
+
+/// The plugin's cache settings (see [`crate::loader::CacheConfig::from_environment`]).
+fn trax_cache_config() -> Option<crate::loader::CacheConfig> {
+    crate::loader::CacheConfig::from_environment()
+}

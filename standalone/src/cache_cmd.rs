@@ -49,6 +49,10 @@ pub struct WarmArgs {
     /// Cache whole songs instead of their first `--secs`.
     #[arg(long)]
     pub whole_song: bool,
+    /// Cache only the stems measured to play faster from the cache than
+    /// from their source (the `auto` policy).
+    #[arg(long, conflicts_with = "whole_song")]
+    pub auto: bool,
     #[command(flatten)]
     pub cache: CacheDirArg,
 }
@@ -125,6 +129,8 @@ pub fn warm(args: &WarmArgs) -> Result<()> {
     let dir = args.cache.dir()?;
     let policy = if args.whole_song {
         CachePolicy::WholeSong
+    } else if args.auto {
+        CachePolicy::Auto(args.secs)
     } else {
         CachePolicy::FirstSecs(args.secs)
     };
@@ -143,7 +149,9 @@ pub fn warm(args: &WarmArgs) -> Result<()> {
     player.set_auto_advance(false);
     let limit = |len: u64| match policy {
         CachePolicy::WholeSong => len,
-        CachePolicy::FirstSecs(s) => len.min((s.max(0.0) * args.rate as f64).ceil() as u64),
+        CachePolicy::FirstSecs(s) | CachePolicy::Auto(s) => {
+            len.min((s.max(0.0) * args.rate as f64).ceil() as u64)
+        }
     };
     let total: u64 = prepared.songs.iter().map(|s| limit(s.length_frames)).sum();
     let bar = ProgressBar::new(total);
@@ -213,6 +221,37 @@ pub fn warm(args: &WarmArgs) -> Result<()> {
         usage.bytes as f64 / 1e6,
         budget as f64 / 1e6
     );
+    if let CachePolicy::Auto(_) = policy {
+        // Speeds in samples per second, shown as × real time of a stereo
+        // stem at the engine rate.
+        let stereo = 2.0 * f64::from(args.rate);
+        println!(
+            "auto: the cache reads {:.0}× real time (stereo); a stem is cached when its source decodes {}× slower or worse",
+            link.read_sps() / stereo,
+            trax::loader::cache_link::AUTO_MARGIN
+        );
+        let decisions = link.auto_decisions();
+        for (flat, stem) in prepared
+            .songs
+            .iter()
+            .flat_map(|s| s.stems.iter())
+            .enumerate()
+        {
+            let id = prepared
+                .cache_entries
+                .get(flat)
+                .and_then(|e| e.as_ref())
+                .map(|e| e.id());
+            if let Some((_, sps, cached)) = decisions.iter().find(|(d, _, _)| Some(*d) == id) {
+                println!(
+                    "  {:<8} source {:>6.0}× real time  {}",
+                    if *cached { "cached" } else { "skipped" },
+                    sps / stereo,
+                    stem.path.display()
+                );
+            }
+        }
+    }
     let evicted = s.evicted_chunks.load(Ordering::Relaxed);
     let over = s.over_budget.load(Ordering::Relaxed);
     if evicted > 0 || over > 0 {

@@ -50,6 +50,14 @@ pub struct RenderArgs {
     /// storage to show underrun handling.
     #[arg(long, default_value_t = 0.0, value_name = "MS")]
     pub read_delay_ms: f64,
+    /// Chunk cache folder (default: $TRAX_CACHE_DIR, else the platform's
+    /// cache folder, e.g. ~/.cache/trax/chunks); its settings give the
+    /// policy.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Decode every chunk from its source (no chunk cache).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Default, Clone)]
@@ -118,6 +126,22 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         ..config
     };
     let (player, mut engine) = Player::new(config)?;
+    let cache = if args.no_cache {
+        None
+    } else {
+        args.cache_dir
+            .clone()
+            .map(trax::loader::CacheConfig::for_dir)
+            .or_else(trax::loader::CacheConfig::from_environment)
+    };
+    let cache = cache.and_then(|c| match trax::loader::CacheLink::open(&c) {
+        Ok(link) => Some(link),
+        Err(e) => {
+            eprintln!("warning: chunk cache off: {e}");
+            None
+        }
+    });
+    player.set_cache(cache.clone());
     let load_start = Instant::now();
     let prepared = player.load(&list);
     let load_ms = load_start.elapsed().as_secs_f64() * 1e3;
@@ -340,6 +364,22 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         loader_stats.pool_bytes.load(Ordering::Relaxed) as f64 / 1e6,
         stats.commands_dropped()
     );
+    if let Some(link) = &cache {
+        link.flush(Duration::from_secs(60));
+        let c = link.stats();
+        println!(
+            "cache {} ({}): {} chunks from the cache, {} decoded, {} written, {} dropped (writer behind), {} write errors",
+            link.dir().display(),
+            link.policy(),
+            c.hits.load(Ordering::Relaxed),
+            c.misses.load(Ordering::Relaxed),
+            c.writes.load(Ordering::Relaxed),
+            c.dropped_writes.load(Ordering::Relaxed),
+            c.write_errors.load(Ordering::Relaxed)
+        );
+    } else {
+        println!("cache: off");
+    }
     let problems = player.problems();
     if !problems.is_empty() {
         println!("{} problems:", problems.len());

@@ -269,6 +269,11 @@ fn test(extra: &[String]) -> Result<()> {
     run(b)?;
     let mut t = cargo();
     t.args(["test", "--workspace"]).args(extra);
+    // The plugin and `trax render` cache by default: tests use a cache of
+    // their own, never the user's.
+    let cache = root().join("target").join("test-chunk-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    t.env("TRAX_CACHE_DIR", &cache);
     run(t)?;
     // The same process-path scenario under RealtimeSanitizer.
     let lib = std::env::var("RTSAN_LIB_PATH").unwrap_or_else(|_| RTSAN_LIB.into());

@@ -81,16 +81,21 @@ fn io_error(path: &Path, action: &'static str, source: std::io::Error) -> CacheE
 }
 
 /// The settings stored in a cache folder, shared by every process using it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderSettings {
     /// Most bytes the entries may hold.
     pub budget_bytes: u64,
+    /// What players cache by default (`first:SECS`, `whole`, `auto:SECS`;
+    /// see `crate::loader::CachePolicy`); `None`: the first 60 s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 impl Default for FolderSettings {
     fn default() -> Self {
         FolderSettings {
             budget_bytes: DEFAULT_BUDGET_BYTES,
+            policy: None,
         }
     }
 }

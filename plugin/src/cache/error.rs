@@ -41,6 +41,14 @@ pub enum CacheError {
         /// Bytes in entries after eviction.
         used_bytes: u64,
     },
+    /// The chunk's samples cannot be stored exactly (off the cache's grid,
+    /// or peaks of +6 dBFS and more): not written, so a hit never differs
+    /// from a decode.
+    #[error("{}: not written: its samples cannot be stored exactly", path.display())]
+    Inexact {
+        /// The chunk file that was to be written.
+        path: PathBuf,
+    },
     /// The FLAC encoder refused the samples (should not happen: they are
     /// range-checked first).
     #[error("{}: cannot encode: {reason}", path.display())]

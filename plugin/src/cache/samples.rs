@@ -16,7 +16,12 @@
 //!   (−0.0 counts as exact and reads back as 0.0, the same value; symphonia
 //!   never produces it from integers.)
 //! - **Everything else** (resampled, lossy codecs, float and 32-bit
-//!   sources) is quantized to 24 bits, rounding to nearest. The
+//!   sources) is rounded by the loader to the [`OTHER_GRID_EXP`] grid
+//!   before it is played or cached, so its chunks are stored exactly too;
+//!   the store refuses a chunk it could not return bit for bit
+//!   ([`super::CacheError::Inexact`]: peaks of +6 dBFS or more, or samples
+//!   off the grid), which is then always decoded from the source. The
+//!   quantizer below rounds to nearest 24 bits. The
 //!   quantization noise is ≈ −144 dBFS (1 LSB of 24 bits is −138 dBFS; the
 //!   rounding error's RMS is that / √12), below what these sources carry:
 //!   our resampler's own noise floor measures −144 dB, lossy codecs sit far
@@ -28,6 +33,29 @@
 //!   [`MAX_GAIN_EXP`]); NaN is stored as 0 and ±∞ clamps (the loader turns
 //!   those into silence before anyway). Such a chunk is still *lossless*
 //!   when every sample happened to be exact (e.g. a silent chunk).
+
+/// Samples of [`crate::cache::SampleOrigin::Other`] stems (resampled,
+/// lossy, float) are rounded by the loader to multiples of
+/// `2^-OTHER_GRID_EXP`: 24-bit integers with one bit of headroom (values
+/// up to ±2, +6 dBFS, for resampler overshoot), quantization noise ≈ −138
+/// dBFS RMS. A chunk of such samples whose peak stays below 2 is stored
+/// exactly (gain exponent 0 or 1), so a cache hit equals the decode.
+pub const OTHER_GRID_EXP: i32 = 22;
+
+/// Rounds every sample to the nearest multiple of `2^-OTHER_GRID_EXP`
+/// (ties to even not needed: `f32::round`, half away from zero). Exact for
+/// every finite `f32` (scaling by a power of two is exact; values of
+/// magnitude ≥ 2 are on the grid already); non-finite values stay as they
+/// are.
+pub fn round_to_grid(samples: &mut [f32]) {
+    let scale = pow2(OTHER_GRID_EXP);
+    let inv = pow2(-OTHER_GRID_EXP);
+    for s in samples {
+        if s.abs() < 2.0 {
+            *s = (*s * scale).round() * inv;
+        }
+    }
+}
 
 /// The largest chunk gain exponent: values up to ±2^16 (+96 dBFS) are
 /// stored, beyond that they clamp.

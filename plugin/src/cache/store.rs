@@ -113,7 +113,11 @@ impl ChunkStore {
     /// The settings cannot be written, or the ledger cannot be locked.
     pub fn set_budget_bytes(&self, budget_bytes: u64) -> Result<budget::EvictStats, CacheError> {
         let mut ledger = Ledger::lock(&self.root)?;
-        FolderSettings { budget_bytes }.write(&self.root, &self.tmp)?;
+        FolderSettings {
+            budget_bytes,
+            ..self.settings()
+        }
+        .write(&self.root, &self.tmp)?;
         let total = ledger.resync(&self.root)?;
         if total > budget_bytes {
             budget::evict(&self.root, &mut ledger, budget_bytes, None)
@@ -123,6 +127,20 @@ impl ChunkStore {
                 ..Default::default()
             })
         }
+    }
+
+    /// Sets the policy players of this folder use by default (see
+    /// [`FolderSettings::policy`]).
+    ///
+    /// # Errors
+    /// The settings cannot be written.
+    pub fn set_policy(&self, policy: Option<String>) -> Result<(), CacheError> {
+        let _ledger = Ledger::lock(&self.root)?;
+        FolderSettings {
+            policy,
+            ..self.settings()
+        }
+        .write(&self.root, &self.tmp)
     }
 
     /// Bytes in entries, as the ledger records them (exact after a scan:
@@ -490,6 +508,8 @@ impl Entry {
     /// ([`super::budget`]), writes, and records the new total.
     ///
     /// # Errors
+    /// [`CacheError::Inexact`] when the samples could not be read back bit
+    /// for bit (see [`super::samples`]);
     /// [`CacheError::OverBudget`] when the chunk does not fit even after
     /// eviction (everything else is in use); I/O errors naming the file.
     pub fn write_chunk(&self, index: u32, samples: &[f32]) -> Result<WriteStats, CacheError> {
@@ -523,6 +543,9 @@ impl Entry {
             path: path.clone(),
             reason,
         })?;
+        if !built.header.lossless {
+            return Err(CacheError::Inexact { path });
+        }
         let new_bytes = built.bytes.len() as u64;
         let mut ledger = Ledger::lock(&self.root)?;
         let budget_bytes = FolderSettings::read(&self.root).budget_bytes;

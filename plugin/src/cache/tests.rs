@@ -101,42 +101,58 @@ fn every_layout_round_trips() {
                 .expect("entry");
             for (index, frames) in [CHUNK, 1000, 4097].into_iter().enumerate() {
                 let what = format!("{origin:?} {channels} ch {frames} frames");
-                let samples = material(frames, channels, bits);
+                let mut samples = material(frames, channels, bits);
+                if bits.is_none() {
+                    // As the loader hands them over: on the grid.
+                    samples::round_to_grid(&mut samples);
+                }
                 let stats = entry.write_chunk(index as u32, &samples).expect("write");
                 assert_eq!(stats.encoding, Encoding::Flac, "{what}");
                 entry
                     .read_chunk(index as u32, frames, &mut out)
                     .expect(&what);
-                if bits.is_some() {
-                    assert!(stats.lossless, "{what}");
-                    assert_eq!(stats.bits, bits.unwrap_or(0), "{what}");
-                    assert_bits_equal(&out, &samples, &what);
-                } else {
-                    assert!(!stats.lossless && stats.bits == 24, "{what}");
-                    let step = 1.0 / 8_388_608.0;
-                    let worst = out
-                        .iter()
-                        .zip(&samples)
-                        .map(|(a, b)| (a - b).abs())
-                        .fold(0.0, f32::max);
-                    assert!(worst <= step / 2.0, "{what}: error {worst}");
-                    // What decodes is exactly what was stored: writing it
-                    // again is lossless and identical.
-                    let again = entry
-                        .write_chunk(index as u32, &out.clone())
-                        .expect("rewrite");
-                    assert!(again.lossless, "{what}");
-                    let first = out.clone();
-                    entry
-                        .read_chunk(index as u32, frames, &mut out)
-                        .expect(&what);
-                    assert_bits_equal(&out, &first, &what);
-                }
+                assert!(stats.lossless, "{what}");
+                assert_eq!(stats.bits, bits.unwrap_or(24), "{what}");
+                assert_bits_equal(&out, &samples, &what);
                 let raw_bytes = u64::from(frames) * u64::from(channels) * u64::from(stats.bits / 8);
                 assert!(stats.bytes_on_disk < raw_bytes, "{what}: FLAC not smaller");
             }
         }
     }
+}
+
+#[test]
+fn only_what_reads_back_exactly_is_stored() {
+    let (_dir, store) = open();
+    let entry = store
+        .entry(&key("other", 2, SampleOrigin::Other))
+        .expect("entry");
+    let mut out = Vec::new();
+    // Off the grid (plain f32): refused.
+    let off = material(2000, 2, None);
+    let err = entry.write_chunk(0, &off).expect_err("off the grid");
+    assert!(matches!(err, CacheError::Inexact { .. }), "{err}");
+    assert!(!entry.contains(0));
+    // On the grid with peaks up to +6 dBFS (resampler overshoot): exact.
+    let mut hot: Vec<f32> = off.iter().map(|s| s * 4.0).collect();
+    samples::round_to_grid(&mut hot);
+    assert!(hot.iter().any(|s| s.abs() >= 1.0) && hot.iter().all(|s| s.abs() < 2.0));
+    entry.write_chunk(0, &hot).expect("hot chunk");
+    entry.read_chunk(0, 2000, &mut out).expect("read");
+    assert_bits_equal(&out, &hot, "hot");
+    // +6 dBFS and beyond cannot be: refused, decoded every time.
+    let mut hotter = hot.clone();
+    hotter[10] = 2.5;
+    let err = entry.write_chunk(1, &hotter).expect_err("too hot");
+    assert!(matches!(err, CacheError::Inexact { .. }), "{err}");
+    // The grid: multiples of 2^-22 below 2, every other value unchanged.
+    let mut v = vec![0.3f32, -0.7, 1.999_999_9, 2.0, -3.75, 1e30, f32::NAN];
+    samples::round_to_grid(&mut v);
+    for x in &v[..3] {
+        assert_eq!((x * 4_194_304.0).fract(), 0.0, "{x}");
+    }
+    assert_eq!(&v[3..6], &[2.0, -3.75, 1e30]);
+    assert!(v[6].is_nan());
 }
 
 #[test]
@@ -402,7 +418,9 @@ fn verify_removes_damage_and_counts_the_rest() {
     for i in 0..3 {
         a.write_chunk(i, &material(CHUNK, 2, Some(16)))
             .expect("write");
-        b.write_chunk(i, &material(777, 1, None)).expect("write");
+        let mut m = material(777, 1, None);
+        samples::round_to_grid(&mut m);
+        b.write_chunk(i, &m).expect("write");
     }
     let mut damaged = fs::read(a.chunk_path(1)).expect("read");
     damaged[500] ^= 4;
@@ -541,6 +559,10 @@ fn corpus_figures() {
         };
         // Chunked as the loader will (rates do not matter at this layer).
         let origin = SampleOrigin::of_source(bits, false);
+        let mut samples = samples;
+        if origin == SampleOrigin::Other {
+            samples::round_to_grid(&mut samples);
+        }
         for effort in [FlacEffort::Fast, FlacEffort::Default] {
             let options = StoreOptions {
                 flac_effort: effort,

@@ -19,7 +19,7 @@ use crossbeam_channel::{Sender, TrySendError};
 
 use super::prepare::PreparedStem;
 use crate::bridge::CHUNK_FRAMES;
-use crate::cache::{CacheError, ChunkStore, Entry, KeyId, Miss, Pin, SampleOrigin, StemKey};
+use crate::cache::{CacheError, ChunkStore, Entry, KeyId, Miss, Pin, StemKey};
 
 /// Chunk copies waiting for the cache writer at most; more are dropped
 /// (counted): 64 × 128 KiB = 8 MiB.
@@ -37,7 +37,27 @@ pub enum CachePolicy {
     FirstSecs(f64),
     /// Every chunk of every stem played.
     WholeSong,
+    /// The first `secs` seconds of the stems measured to play faster from
+    /// the cache than from their source: a stem is cached when its source
+    /// decodes (seek, decode, resample) more than [`AUTO_MARGIN`] times
+    /// slower than chunks read from the cache. In practice: resampled and
+    /// lossy sources and slow storage are cached; same-rate FLAC and WAV on
+    /// a fast disk are not (`cargo bench --bench cache` prints the figures).
+    Auto(f64),
 }
+
+/// [`CachePolicy::Auto`] caches a stem when the cache reads chunks more
+/// than this many times faster than its source decodes them.
+pub const AUTO_MARGIN: f64 = 1.25;
+
+/// Cache read speed assumed before any hit was timed, in samples per
+/// second: 400× real time for stereo at 48 kHz (the low end of what
+/// `cargo test -p trax corpus_figures` measures for FLAC chunks).
+pub const AUTO_PRIOR_READ_SPS: f64 = 400.0 * 48_000.0 * 2.0;
+
+/// Environment variable that overrides the default cache folder of the
+/// plugin and `trax render`; `off` turns the cache off.
+pub const CACHE_DIR_ENV: &str = "TRAX_CACHE_DIR";
 
 impl Default for CachePolicy {
     fn default() -> Self {
@@ -45,13 +65,53 @@ impl Default for CachePolicy {
     }
 }
 
+impl std::fmt::Display for CachePolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CachePolicy::FirstSecs(s) => write!(f, "first:{s}"),
+            CachePolicy::WholeSong => write!(f, "whole"),
+            CachePolicy::Auto(s) => write!(f, "auto:{s}"),
+        }
+    }
+}
+
+impl std::str::FromStr for CachePolicy {
+    type Err = String;
+
+    /// Parses `first:SECS`, `whole` or `auto:SECS` (`first` and `auto`
+    /// alone mean 60 s).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (name, secs) = match text.trim().split_once(':') {
+            Some((n, s)) => (n, Some(s)),
+            None => (text.trim(), None),
+        };
+        let secs = match secs {
+            None => 60.0,
+            Some(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| format!("{text:?}: seconds must be a number ≥ 0"))?,
+        };
+        match name {
+            "first" => Ok(CachePolicy::FirstSecs(secs)),
+            "auto" => Ok(CachePolicy::Auto(secs)),
+            "whole" if secs == 60.0 => Ok(CachePolicy::WholeSong),
+            _ => Err(format!(
+                "{text:?}: a cache policy is first:SECS, whole or auto:SECS"
+            )),
+        }
+    }
+}
+
 impl CachePolicy {
     /// Whether chunk `index` (of [`CHUNK_FRAMES`] at `engine_rate_hz`) is
-    /// cached under this policy.
+    /// in the span this policy caches.
     pub fn covers(self, index: u32, engine_rate_hz: u32) -> bool {
         match self {
             CachePolicy::WholeSong => true,
-            CachePolicy::FirstSecs(secs) => {
+            CachePolicy::FirstSecs(secs) | CachePolicy::Auto(secs) => {
                 let start_frames = index as f64 * CHUNK_FRAMES as f64;
                 start_frames < secs.max(0.0) * engine_rate_hz as f64
             }
@@ -66,6 +126,31 @@ pub struct CacheConfig {
     pub dir: PathBuf,
     /// What to cache.
     pub policy: CachePolicy,
+}
+
+impl CacheConfig {
+    /// The default cache of the plugin and `trax render`: the folder from
+    /// [`CACHE_DIR_ENV`] or the platform's cache folder, and the policy in
+    /// that folder's settings (first 60 s if none). `None` when
+    /// [`CACHE_DIR_ENV`] is `off` or no folder is known.
+    pub fn from_environment() -> Option<CacheConfig> {
+        let dir = match std::env::var_os(CACHE_DIR_ENV) {
+            Some(v) if v == "off" => return None,
+            Some(v) if !v.is_empty() => PathBuf::from(v),
+            _ => ChunkStore::default_dir()?,
+        };
+        Some(CacheConfig::for_dir(dir))
+    }
+
+    /// `dir` with the policy of its settings (first 60 s if none or
+    /// unreadable).
+    pub fn for_dir(dir: PathBuf) -> CacheConfig {
+        let policy = crate::cache::FolderSettings::read(&dir)
+            .policy
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_default();
+        CacheConfig { dir, policy }
+    }
 }
 
 /// Cache counters, since the link was opened.
@@ -85,6 +170,9 @@ pub struct CacheStats {
     pub write_errors: AtomicU64,
     /// Chunks not written because the budget was full of entries in use.
     pub over_budget: AtomicU64,
+    /// Chunks not written because they cannot be stored exactly (peaks of
+    /// +6 dBFS and more): always decoded.
+    pub inexact: AtomicU64,
     /// Chunks evicted to make room.
     pub evicted_chunks: AtomicU64,
     /// Bytes evicted to make room.
@@ -203,6 +291,11 @@ pub struct CacheLink {
     persisted: parking_lot::Mutex<PersistedStats>,
     /// Entries in use (songs on a deck): eviction skips them.
     pins: parking_lot::Mutex<std::collections::HashMap<KeyId, Pin>>,
+    /// [`CachePolicy::Auto`]: per entry, its source's decode speed
+    /// (samples per second, all channels; moving average).
+    decode_sps: parking_lot::Mutex<std::collections::HashMap<KeyId, f64>>,
+    /// Cache read speed, samples per second (moving average; f64 bits).
+    read_sps: AtomicU64,
 }
 
 impl Drop for CacheLink {
@@ -222,6 +315,27 @@ impl std::fmt::Debug for CacheLink {
 }
 
 impl CacheLink {
+    /// The process's link for `config`: one per folder and policy, shared
+    /// by every player (plugin instances) while any holds it; opened on
+    /// first use. Errors as [`CacheLink::open`].
+    pub fn shared(config: &CacheConfig) -> Result<Arc<CacheLink>, CacheError> {
+        type Links = Vec<(PathBuf, String, std::sync::Weak<CacheLink>)>;
+        static LINKS: parking_lot::Mutex<Links> = parking_lot::Mutex::new(Vec::new());
+        let mut links = LINKS.lock();
+        links.retain(|(_, _, w)| w.strong_count() > 0);
+        let policy = config.policy.to_string();
+        if let Some(link) = links
+            .iter()
+            .find(|(d, p, _)| *d == config.dir && *p == policy)
+            .and_then(|(_, _, w)| w.upgrade())
+        {
+            return Ok(link);
+        }
+        let link = CacheLink::open(config)?;
+        links.push((config.dir.clone(), policy, Arc::downgrade(&link)));
+        Ok(link)
+    }
+
     /// Opens (creating if needed) the cache folder and starts the writer.
     ///
     /// # Errors
@@ -264,6 +378,9 @@ impl CacheLink {
                         Err(CacheError::OverBudget { .. }) => {
                             CacheStats::add(&writer_stats.over_budget, 1);
                         }
+                        Err(CacheError::Inexact { .. }) => {
+                            CacheStats::add(&writer_stats.inexact, 1);
+                        }
                         Err(e) => {
                             CacheStats::add(&writer_stats.write_errors, 1);
                             resume_at = Some(std::time::Instant::now() + WRITE_RETRY_PAUSE);
@@ -292,6 +409,8 @@ impl CacheLink {
             warned_read: AtomicBool::new(false),
             persisted: parking_lot::Mutex::new(PersistedStats::default()),
             pins: parking_lot::Mutex::new(std::collections::HashMap::new()),
+            decode_sps: parking_lot::Mutex::new(std::collections::HashMap::new()),
+            read_sps: AtomicU64::new(AUTO_PRIOR_READ_SPS.to_bits()),
         }))
     }
 
@@ -348,13 +467,7 @@ impl CacheLink {
     /// did not probe or the entry cannot be made (warned once).
     pub fn entry_for(&self, stem: &PreparedStem, engine_rate_hz: u32) -> Option<Arc<Entry>> {
         let info = stem.info.as_ref()?;
-        let resampled = info.sample_rate_hz != engine_rate_hz;
-        let bits = if info.lossy {
-            None
-        } else {
-            info.bits_per_sample
-        };
-        let origin = SampleOrigin::of_source(bits, resampled);
+        let origin = info.sample_origin(engine_rate_hz);
         let channels = u8::try_from(stem.channels()).ok()?;
         let made = StemKey::for_file(&stem.path, engine_rate_hz, CHUNK_FRAMES, channels, origin)
             .map_err(|e| e.to_string())
@@ -397,17 +510,71 @@ impl CacheLink {
         self.pins.lock().keys().copied().collect()
     }
 
-    /// Whether chunk `index` is cached under the policy.
+    /// Whether chunk `index` is in the span the policy caches.
     pub fn covers(&self, index: u32, engine_rate_hz: u32) -> bool {
         self.policy.covers(index, engine_rate_hz)
+    }
+
+    /// Records that `samples` (frames × channels) of `entry`'s source took
+    /// `secs` to seek and decode (a whole chunk, from the source).
+    pub fn note_decode(&self, entry: KeyId, samples: usize, secs: f64) {
+        if secs > 0.0 && samples > 0 {
+            let sps = samples as f64 / secs;
+            let mut speeds = self.decode_sps.lock();
+            let v = speeds.entry(entry).or_insert(sps);
+            *v = 0.7 * *v + 0.3 * sps;
+        }
+    }
+
+    fn note_read(&self, samples: usize, secs: f64) {
+        if secs > 0.0 && samples > 0 {
+            let sps = samples as f64 / secs;
+            let old = f64::from_bits(self.read_sps.load(Ordering::Relaxed));
+            let new = 0.9 * old + 0.1 * sps;
+            self.read_sps.store(new.to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    /// The cache's read speed, samples per second (measured on hits; the
+    /// prior [`AUTO_PRIOR_READ_SPS`] before any).
+    pub fn read_sps(&self) -> f64 {
+        f64::from_bits(self.read_sps.load(Ordering::Relaxed))
+    }
+
+    /// Whether a decoded chunk of `entry` (in the span [`Self::covers`])
+    /// goes to the cache: always, except under [`CachePolicy::Auto`] for a
+    /// stem whose source decodes within [`AUTO_MARGIN`] of the cache's
+    /// speed (per sample).
+    pub fn keeps(&self, entry: KeyId) -> bool {
+        match self.policy {
+            CachePolicy::Auto(_) => self
+                .decode_sps
+                .lock()
+                .get(&entry)
+                .is_none_or(|&sps| sps * AUTO_MARGIN < self.read_sps()),
+            _ => true,
+        }
+    }
+
+    /// [`CachePolicy::Auto`]'s figures: per entry measured, its source's
+    /// decode speed (samples per second) and whether it is cached.
+    pub fn auto_decisions(&self) -> Vec<(KeyId, f64, bool)> {
+        let read = self.read_sps();
+        self.decode_sps
+            .lock()
+            .iter()
+            .map(|(&id, &sps)| (id, sps, sps * AUTO_MARGIN < read))
+            .collect()
     }
 
     /// Looks chunk `index` up: `true` and `out` filled (interleaved,
     /// `frames × channels`) on a hit. Misses and damage are counted; a
     /// damaged file has been removed and the caller decodes the source.
     pub fn read(&self, entry: &Entry, index: u32, frames: u32, out: &mut Vec<f32>) -> bool {
+        let start = std::time::Instant::now();
         match entry.read_chunk(index, frames, out) {
             Ok(()) => {
+                self.note_read(out.len(), start.elapsed().as_secs_f64());
                 CacheStats::add(&self.stats.hits, 1);
                 true
             }
@@ -465,5 +632,31 @@ impl CacheLink {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_parse_and_print() {
+        for (text, policy) in [
+            ("first:30", CachePolicy::FirstSecs(30.0)),
+            ("first", CachePolicy::FirstSecs(60.0)),
+            ("whole", CachePolicy::WholeSong),
+            ("auto:90.5", CachePolicy::Auto(90.5)),
+            (" auto ", CachePolicy::Auto(60.0)),
+        ] {
+            assert_eq!(text.parse::<CachePolicy>(), Ok(policy), "{text:?}");
+            assert_eq!(policy.to_string().parse::<CachePolicy>(), Ok(policy));
+        }
+        for bad in ["", "all", "first:-1", "first:x", "whole:3", "auto:nan"] {
+            assert!(bad.parse::<CachePolicy>().is_err(), "{bad:?}");
+        }
+        let first = CachePolicy::FirstSecs(1.0);
+        assert!(first.covers(0, 48_000) && first.covers(2, 48_000));
+        assert!(!first.covers(3, 48_000), "chunk 3 starts at 1.02 s");
+        assert!(CachePolicy::WholeSong.covers(u32::MAX, 48_000));
     }
 }

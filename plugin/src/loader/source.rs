@@ -55,6 +55,21 @@ pub struct SourceInfo {
     pub file_bytes: u64,
 }
 
+impl SourceInfo {
+    /// What the stem's samples are at `engine_rate_hz`: exact integers of
+    /// the source depth (PCM/FLAC/ALAC of ≤ 24 bits at its own rate) or
+    /// anything else (resampled, lossy, float), which the cursor rounds to
+    /// the [`crate::cache::samples::OTHER_GRID_EXP`] grid.
+    pub fn sample_origin(&self, engine_rate_hz: u32) -> crate::cache::SampleOrigin {
+        let bits = if self.lossy {
+            None
+        } else {
+            self.bits_per_sample
+        };
+        crate::cache::SampleOrigin::of_source(bits, self.sample_rate_hz != engine_rate_hz)
+    }
+}
+
 /// Damage found while decoding: the audio is kept in time with silence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Damage {

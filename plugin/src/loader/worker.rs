@@ -320,6 +320,7 @@ impl Workers {
             }
         }
         let mut cache_copy = std::mem::take(&mut job.cache_copy);
+        let decode_start = std::time::Instant::now();
         let start = chunk_start + job.resume_frame as u64;
         let cursor = match self.take_cursor(key, start) {
             Some(c) => Ok(c),
@@ -398,9 +399,17 @@ impl Workers {
             // Only a whole, undamaged chunk decoded in one piece of order
             // goes to the cache (damage is the source's, not to be frozen).
             let channels = stem.channels().max(1) as usize;
+            if job.resume_frame == 0 && written == chunk_frames {
+                link.note_decode(
+                    entry.id(),
+                    chunk_frames as usize * channels,
+                    decode_start.elapsed().as_secs_f64(),
+                );
+            }
             if !damaged
                 && written == chunk_frames
                 && cache_copy.len() == chunk_frames as usize * channels
+                && link.keeps(entry.id())
             {
                 link.write(
                     Arc::clone(entry),
