@@ -384,7 +384,12 @@ fn standalone_on_jack_plays_like_trax_render() {
     });
 
     // The standalone. Its tracing INFO lines go to stderr.
-    let mut trax = jack_command(trax_binary(), &server)
+    // Without the chunk cache: on this 2-core VM its writes during the run
+    // made jackd's dummy driver log xruns in 2 of 3 runs (the audio is
+    // identical either way; tests/cache*.rs cover the cache). To revisit.
+    let mut trax = jack_command(trax_binary(), &server);
+    trax.env("TRAX_CACHE_DIR", "off");
+    let mut trax = trax
         .arg("play")
         .arg("--setlist")
         .arg(&setlist)

@@ -350,6 +350,7 @@ impl CacheLink {
         std::thread::Builder::new()
             .name("trax-cache-writer".into())
             .spawn(move || {
+                lower_thread_priority();
                 let mut warned = false;
                 // After a failed write (full disk, read-only folder), chunks
                 // are not even encoded for a while: retried after a pause.
@@ -632,6 +633,22 @@ impl CacheLink {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         true
+    }
+}
+
+/// Puts the calling thread at the lowest CPU priority (nice 19) and the
+/// idle I/O class, so cache writes only use time and disk bandwidth nothing
+/// else wants (Linux; elsewhere a no-op). Best effort.
+#[allow(unsafe_code)]
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid, setpriority and ioprio_set take plain integers and
+    // only affect the calling thread.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+        // ioprio_set(IOPRIO_WHO_PROCESS, tid, IOPRIO_CLASS_IDLE << 13).
+        libc::syscall(libc::SYS_ioprio_set, 1, tid, 3 << 13);
     }
 }
 
