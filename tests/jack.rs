@@ -320,10 +320,33 @@ fn standalone_on_jack_plays_like_trax_render() {
     if !tools_present() {
         return;
     }
+    // An xrun (jackd's own count: the VM stalled every client) spoils the
+    // measurement, not Trax: such a run is repeated, up to three times.
+    // Any other failure fails at once.
+    for attempt in 1..=3 {
+        let run = std::panic::catch_unwind(|| one_jack_run(attempt));
+        match run {
+            Ok(()) => return,
+            Err(e) => {
+                let msg = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                if !msg.contains("an xrun on this machine") || attempt == 3 {
+                    std::panic::resume_unwind(e);
+                }
+                eprintln!("attempt {attempt} spoilt by an xrun; again: {msg}");
+            }
+        }
+    }
+}
+
+fn one_jack_run(attempt: u32) {
     let t0 = Instant::now();
     let pid = std::process::id();
-    let server = format!("trax-test-{pid}");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("jack-{pid}"));
+    let server = format!("trax-test-{pid}-{attempt}");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("jack-{pid}-{attempt}"));
     fs::create_dir_all(&dir).expect("create the test's temp dir");
     let setlist = workspace().join("assets/demo/setlist.toml");
     let helper = workspace().join("tests/hosts/jack_note.py");
