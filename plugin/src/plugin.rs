@@ -155,7 +155,7 @@ impl Plugin for Trax {
         };
         // The chunk cache (shared by every instance in this process): the
         // folder from TRAX_CACHE_DIR or the platform's, its policy.
-        if let Some(cache) = trax_cache_config() {
+        if let Some(cache) = crate::loader::CacheConfig::from_environment() {
             match crate::loader::CacheLink::shared(&cache) {
                 Ok(link) => player.set_cache(Some(link)),
                 Err(e) => tracing::warn!("trax: chunk cache off: {e}"),
@@ -460,8 +460,3 @@ impl Vst3Plugin for Trax {
 
 nice_export_clap!(Trax);
 nice_export_vst3!(Trax);
-
-/// The plugin's cache settings (see [`crate::loader::CacheConfig::from_environment`]).
-fn trax_cache_config() -> Option<crate::loader::CacheConfig> {
-    crate::loader::CacheConfig::from_environment()
-}

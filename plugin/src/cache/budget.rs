@@ -155,11 +155,7 @@ impl Ledger {
     pub fn bytes(&mut self, root: &Path) -> Result<u64, CacheError> {
         match self.recorded_bytes() {
             Some(b) => Ok(b),
-            None => {
-                let total = scan(root)?.iter().map(EntryUsage::bytes).sum();
-                self.record(total)?;
-                Ok(total)
-            }
+            None => self.resync(root),
         }
     }
 

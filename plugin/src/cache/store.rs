@@ -432,9 +432,6 @@ pub struct WriteStats {
     pub encoding: Encoding,
     /// Bits per stored sample.
     pub bits: u8,
-    /// Whether a read returns exactly the samples written (otherwise they
-    /// were quantized to 24 bits: see [`super::samples`]).
-    pub lossless: bool,
     /// What making room for it evicted (zeros when it fitted).
     pub evicted: budget::EvictStats,
 }
@@ -500,7 +497,8 @@ impl Entry {
 
     /// Stores chunk `index` from interleaved `samples` (`frames × channels`,
     /// 1 ≤ frames ≤ the key's chunk length), replacing any previous file
-    /// atomically. Exact sources are stored losslessly, others as 24-bit
+    /// atomically. Only what reads back bit for bit is stored: exact
+    /// sources at their depth, grid-rounded ones as 24-bit
     /// ([`super::samples`]); the FLAC payload is replaced by RAW when not
     /// smaller. Encodes first, then, under the folder's ledger lock, makes
     /// the entry's folder if needed, evicts least-recently-used chunks of
@@ -587,7 +585,6 @@ impl Entry {
             bytes_on_disk: new_bytes,
             encoding: built.header.encoding,
             bits: built.header.depth.bits,
-            lossless: built.header.lossless,
             evicted,
         })
     }

@@ -506,11 +506,6 @@ impl CacheLink {
         }
     }
 
-    /// Ids of the entries pinned now.
-    pub fn pinned(&self) -> Vec<KeyId> {
-        self.pins.lock().keys().copied().collect()
-    }
-
     /// Whether chunk `index` is in the span the policy caches.
     pub fn covers(&self, index: u32, engine_rate_hz: u32) -> bool {
         self.policy.covers(index, engine_rate_hz)
