@@ -16,18 +16,19 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod shared;
+
+use shared::{median, process_cpu_secs, until_playing, BLOCK};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use trax::bridge::TransportState;
 use trax::loader::{CacheConfig, CacheLink, CachePolicy};
 use trax::{Player, PlayerConfig};
 
 const ENGINE_HZ: u32 = 48_000;
-const BLOCK: usize = 128;
 const STEMS: usize = 30;
 
 struct Set {
@@ -106,19 +107,6 @@ fn make_setlist(set: &Set) -> PathBuf {
     path
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn cpu_secs() -> f64 {
-    // SAFETY: getrusage writes into the struct we own.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    t(u.ru_utime) + t(u.ru_stime)
-}
-
 type Prepared = Arc<trax::loader::PreparedSetlist>;
 
 fn player(setlist: &Path, cache: Option<&Arc<CacheLink>>) -> (Player, trax::Engine, Prepared) {
@@ -131,27 +119,13 @@ fn player(setlist: &Path, cache: Option<&Arc<CacheLink>>) -> (Player, trax::Engi
     (player, engine, prepared)
 }
 
-fn until_playing(player: &Player, engine: &mut trax::Engine, t0: Instant) -> f64 {
-    let stats = player.engine_stats().clone();
-    let mut l = [0.0f32; BLOCK];
-    let mut r = [0.0f32; BLOCK];
-    loop {
-        engine.process(&mut l, &mut r);
-        if stats.transport() == TransportState::Playing {
-            return t0.elapsed().as_secs_f64() * 1e3;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(10), "never started");
-        std::thread::sleep(Duration::from_micros(100));
-    }
-}
-
 /// Plays at real time for `secs`: returns (CPU seconds used, underruns).
 fn paced(player: &Player, engine: &mut trax::Engine, secs: f64) -> (f64, u64) {
     let stats = player.engine_stats().clone();
     let under = stats.underrun_blocks();
     let mut l = [0.0f32; BLOCK];
     let mut r = [0.0f32; BLOCK];
-    let cpu = cpu_secs();
+    let cpu = process_cpu_secs();
     let start = Instant::now();
     let mut frames = 0u64;
     while frames < (secs * ENGINE_HZ as f64) as u64 {
@@ -162,7 +136,7 @@ fn paced(player: &Player, engine: &mut trax::Engine, secs: f64) -> (f64, u64) {
             std::thread::sleep(wait);
         }
     }
-    (cpu_secs() - cpu, stats.underrun_blocks() - under)
+    (process_cpu_secs() - cpu, stats.underrun_blocks() - under)
 }
 
 struct Figures {
@@ -178,7 +152,7 @@ fn measure(setlist: &Path, cache: Option<&Arc<CacheLink>>, runs: usize) -> Figur
         let (player, mut engine, _) = player(setlist, cache);
         let t0 = Instant::now();
         player.play_song(0);
-        first.push(until_playing(&player, &mut engine, t0));
+        first.push(until_playing(&player, &mut engine, t0).as_secs_f64() * 1e3);
     }
     let (player, mut engine, prepared) = player(setlist, cache);
     player.play_song(0);
@@ -187,27 +161,12 @@ fn measure(setlist: &Path, cache: Option<&Arc<CacheLink>>, runs: usize) -> Figur
     let stats = player.engine_stats().clone();
     let len = prepared.songs[0].length_frames;
     let mut seeks = Vec::new();
-    let mut l = [0.0f32; BLOCK];
-    let mut r = [0.0f32; BLOCK];
     for i in 0..runs {
         let now = stats.deck_position_frames(stats.active_deck().unwrap_or(0));
         let target =
             (now + 200_000 + (i as u64 * 337_000) % 600_000) % len.saturating_sub(100_000).max(1);
-        let starts = stats.song_starts();
-        let t = Instant::now();
-        player.seek(target);
-        loop {
-            engine.process(&mut l, &mut r);
-            if stats.song_starts() > starts {
-                break;
-            }
-            assert!(
-                t.elapsed() < Duration::from_secs(10),
-                "seek never completed"
-            );
-            std::thread::sleep(Duration::from_micros(100));
-        }
-        seeks.push(t.elapsed().as_secs_f64() * 1e3);
+        let took = shared::seek_until_ready(&player, &mut engine, target);
+        seeks.push(took.as_secs_f64() * 1e3);
         let (_, u) = paced(&player, &mut engine, 0.3);
         underruns += u;
     }
@@ -318,7 +277,11 @@ fn main() {
         ));
     }
     println!("(src: decoded from the sources; $: from the chunk cache; ratio = src / $; cpu: process CPU per second of playback; underrun: blocks while warming at real time and in both measurements)");
-    println!("\n# The auto policy (caches a stem when its source decodes {}x slower than the cache reads; prior {:.0}x before any hit)", trax::loader::cache_link::AUTO_MARGIN, trax::loader::cache_link::AUTO_PRIOR_READ_SPS / (2.0 * ENGINE_HZ as f64));
+    println!(
+        "\n# The auto policy (caches a stem when its source decodes {}x slower than the cache reads; read speed calibrated at open: {:.0}x, then from its hits)",
+        trax::loader::cache_link::AUTO_MARGIN,
+        trax::loader::cache_link::calibrate_read_sps() / (2.0 * ENGINE_HZ as f64)
+    );
     for l in auto_lines {
         println!("{l}");
     }

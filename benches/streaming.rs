@@ -14,17 +14,18 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod shared;
+
+use shared::{median, process_cpu_secs, until_playing, BLOCK};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use creek::{ReadDiskStream, ReadStreamOptions, SeekMode, SymphoniaDecoder};
 use rayon::prelude::*;
-use trax::bridge::TransportState;
 use trax::{Player, PlayerConfig};
 
 const ENGINE_HZ: u32 = 48_000;
-const BLOCK: usize = 128;
 
 fn song04() -> PathBuf {
     common::corpus().join("songs/04_frozen_bubble_30stems")
@@ -54,28 +55,6 @@ fn drop_page_cache(files: &[PathBuf]) {
 fn fadvise_dontneed(fd: i32) -> i32 {
     // SAFETY: posix_fadvise only reads its integer arguments; `fd` is open.
     unsafe { libc::posix_fadvise(fd, 0, 0, libc::POSIX_FADV_DONTNEED) }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Calls `process` like an audio callback (every 100 µs, faster than real
-/// time so the moment of readiness is seen precisely) until the transport
-/// plays; returns the elapsed time since `t0`.
-fn until_playing(player: &Player, engine: &mut trax::Engine, t0: Instant) -> Duration {
-    let stats = player.engine_stats().clone();
-    let mut l = [0.0f32; BLOCK];
-    let mut r = [0.0f32; BLOCK];
-    loop {
-        engine.process(&mut l, &mut r);
-        if stats.transport() == TransportState::Playing {
-            return t0.elapsed();
-        }
-        assert!(t0.elapsed() < Duration::from_secs(10), "never started");
-        std::thread::sleep(Duration::from_micros(100));
-    }
 }
 
 fn trax_first_audio(files: &[PathBuf], cold: bool) -> f64 {
@@ -213,21 +192,8 @@ fn seeks(runs: usize, cold: bool) -> (f64, u64, u64) {
         if cold {
             drop_page_cache(&files);
         }
-        let starts = stats.song_starts();
-        let t = Instant::now();
-        player.seek(target);
-        loop {
-            engine.process(&mut l, &mut r);
-            if stats.song_starts() > starts {
-                break;
-            }
-            assert!(
-                t.elapsed() < Duration::from_secs(10),
-                "seek never completed"
-            );
-            std::thread::sleep(Duration::from_micros(100));
-        }
-        times.push(t.elapsed().as_secs_f64() * 1e3);
+        let took = shared::seek_until_ready(&player, &mut engine, target);
+        times.push(took.as_secs_f64() * 1e3);
     }
     let peak = player.peak_resident_bytes();
     let pool = player
@@ -235,18 +201,6 @@ fn seeks(runs: usize, cold: bool) -> (f64, u64, u64) {
         .pool_bytes
         .load(std::sync::atomic::Ordering::Relaxed);
     (median(times), peak, pool)
-}
-
-/// CPU seconds (user + system) of this process so far.
-fn process_cpu_secs() -> f64 {
-    // SAFETY: rusage is plain old data (all-zero is valid) and getrusage
-    // writes only into it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
-    }
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 fn idle_cpu(secs: f64) {
