@@ -407,12 +407,8 @@ fn one_jack_run(attempt: u32) {
     });
 
     // The standalone. Its tracing INFO lines go to stderr.
-    // Without the chunk cache: on this 2-core VM its writes during the run
-    // made jackd's dummy driver log xruns in 2 of 3 runs (the audio is
-    // identical either way; tests/cache*.rs cover the cache). To revisit.
-    let mut trax = jack_command(trax_binary(), &server);
-    trax.env("TRAX_CACHE_DIR", "off");
-    let mut trax = trax
+    // With the chunk cache on, as users run it (the suite's own folder).
+    let mut trax = jack_command(trax_binary(), &server)
         .arg("play")
         .arg("--setlist")
         .arg(&setlist)
