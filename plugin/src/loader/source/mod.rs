@@ -8,17 +8,25 @@
 //! the header's length, fills any hole with silence so the stem stays in
 //! time, and records a [`Damage`] that the loader reports.
 
+mod damage;
+mod downmix;
+mod probe;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::formats::{FormatReader, SeekMode, SeekTo};
 use symphonia::core::units::TimeBase;
+
+pub use damage::Damage;
+pub use downmix::downmix_into;
+pub use probe::SourceInfo;
+
+use damage::ogg_cut_mid_page;
+use probe::{codec_name, open_error, probe_format};
 
 use super::error::StemError;
 
@@ -33,92 +41,6 @@ pub const MAX_SOURCE_SECS: u64 = 6 * 3600;
 /// state (MP3 bit reservoir and overlap, Vorbis overlap) is primed and the
 /// target frame decodes exactly as in a continuous decode. 4 MP3 frames.
 const LOSSY_PREROLL_FRAMES: u64 = 4 * 1152;
-
-/// What a probe learns about a source file.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SourceInfo {
-    /// Sample rate of the file, Hz.
-    pub sample_rate_hz: u32,
-    /// Channels in the file.
-    pub file_channels: u16,
-    /// Channels after down-mixing (1 or 2).
-    pub channels: u16,
-    /// Length in frames at the file's rate, as the header (or a scan) says.
-    pub frames: u64,
-    /// Codec short name (e.g. "flac", "mp3").
-    pub codec: &'static str,
-    /// Bits per sample for PCM-like codecs, if known.
-    pub bits_per_sample: Option<u32>,
-    /// Whether the codec is lossy (needs decoder pre-roll on seek).
-    pub lossy: bool,
-    /// File size in bytes.
-    pub file_bytes: u64,
-}
-
-impl SourceInfo {
-    /// What the stem's samples are at `engine_rate_hz`: exact integers of
-    /// the source depth (PCM/FLAC/ALAC of ≤ 24 bits at its own rate) or
-    /// anything else (resampled, lossy, float), which the cursor rounds to
-    /// the [`crate::cache::samples::OTHER_GRID_EXP`] grid.
-    pub fn sample_origin(&self, engine_rate_hz: u32) -> crate::cache::SampleOrigin {
-        let bits = if self.lossy {
-            None
-        } else {
-            self.bits_per_sample
-        };
-        crate::cache::SampleOrigin::of_source(bits, self.sample_rate_hz != engine_rate_hz)
-    }
-}
-
-/// Damage found while decoding: the audio is kept in time with silence.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Damage {
-    /// Packets were missing or undecodable: `frames` frames from `at_frame`
-    /// (source rate) were replaced by silence.
-    Hole {
-        /// First missing frame (source rate).
-        at_frame: u64,
-        /// Missing frames.
-        frames: u64,
-    },
-    /// Samples that were NaN or infinite were replaced by silence.
-    NonFinite {
-        /// Frame (source rate) where the decoded block starts.
-        at_frame: u64,
-        /// Samples replaced.
-        samples: u64,
-    },
-    /// Audio ended at `decoded_frames` though the header says
-    /// `header_frames`.
-    Truncated {
-        /// Where the audio ended (or a bound on it).
-        decoded_frames: u64,
-        /// The header's length.
-        header_frames: u64,
-    },
-}
-
-impl std::fmt::Display for Damage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Damage::Hole { at_frame, frames } => write!(
-                f,
-                "corrupt or missing audio data: {frames} frames from frame {at_frame} replaced by silence"
-            ),
-            Damage::NonFinite { at_frame, samples } => write!(
-                f,
-                "{samples} samples that are not finite numbers (NaN or infinity) near frame {at_frame} replaced by silence"
-            ),
-            Damage::Truncated {
-                decoded_frames,
-                header_frames,
-            } => write!(
-                f,
-                "file is truncated: the header says {header_frames} frames but the audio ends at or before frame {decoded_frames}; the rest plays as silence"
-            ),
-        }
-    }
-}
 
 /// An open source file positioned at a frame.
 pub struct SourceReader {
@@ -141,69 +63,6 @@ pub struct SourceReader {
     /// skipped without decoding.
     skip_before: Option<i64>,
     damage: Vec<Damage>,
-}
-
-fn codec_name(codec: symphonia::core::codecs::CodecType) -> (&'static str, bool) {
-    use symphonia::core::codecs as c;
-    match codec {
-        c::CODEC_TYPE_FLAC => ("flac", false),
-        c::CODEC_TYPE_MP3 => ("mp3", true),
-        c::CODEC_TYPE_MP2 => ("mp2", true),
-        c::CODEC_TYPE_MP1 => ("mp1", true),
-        c::CODEC_TYPE_VORBIS => ("vorbis", true),
-        c::CODEC_TYPE_AAC => ("aac", true),
-        c::CODEC_TYPE_ALAC => ("alac", false),
-        c::CODEC_TYPE_OPUS => ("opus", true),
-        c::CODEC_TYPE_ADPCM_IMA_WAV | c::CODEC_TYPE_ADPCM_MS => ("adpcm", true),
-        _ => ("pcm", false),
-    }
-}
-
-fn open_error(path: &Path, err: SymphoniaError) -> StemError {
-    match err {
-        SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            StemError::Corrupt {
-                path: path.to_path_buf(),
-                reason: "the file ends inside its header".into(),
-            }
-        }
-        SymphoniaError::IoError(e) => StemError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        },
-        SymphoniaError::Unsupported(what) => StemError::Unsupported {
-            path: path.to_path_buf(),
-            what: what.to_string(),
-        },
-        other => StemError::Corrupt {
-            path: path.to_path_buf(),
-            reason: other.to_string(),
-        },
-    }
-}
-
-/// Opens the container of `file` (at `path`, for the extension hint and
-/// errors) with gapless playback on.
-fn probe_format(path: &Path, file: File) -> Result<Box<dyn FormatReader>, StemError> {
-    let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let format_opts = FormatOptions {
-        enable_gapless: true,
-        ..FormatOptions::default()
-    };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &format_opts, &MetadataOptions::default())
-        .map_err(|e| match e {
-            SymphoniaError::Unsupported(_) => StemError::Unsupported {
-                path: path.to_path_buf(),
-                what: "not a recognised audio format".into(),
-            },
-            other => open_error(path, other),
-        })?;
-    Ok(probed.format)
 }
 
 impl SourceReader {
@@ -635,92 +494,5 @@ impl SourceReader {
             });
         }
         Ok(())
-    }
-}
-
-/// Whether `path` is an Ogg file whose last page is cut short (a truncated
-/// download or copy): symphonia derives the length from the last complete
-/// page and plays such a file without complaint.
-fn ogg_cut_mid_page(path: &Path) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = File::open(path) else {
-        return false;
-    };
-    let Ok(len) = f.metadata().map(|m| m.len()) else {
-        return false;
-    };
-    let mut magic = [0u8; 4];
-    if f.read_exact(&mut magic).is_err() || &magic != b"OggS" {
-        return false;
-    }
-    // Pages are at most 65 307 bytes: the last page starts in the last 64 KiB.
-    let start = len.saturating_sub(65_536 + 27);
-    let mut buf = Vec::new();
-    if f.seek(SeekFrom::Start(start)).is_err() || f.read_to_end(&mut buf).is_err() {
-        return false;
-    }
-    let Some(at) = buf.windows(4).rposition(|w| w == b"OggS") else {
-        return true;
-    };
-    let page = &buf[at..];
-    if page.len() < 27 {
-        return true;
-    }
-    let segments = page[26] as usize;
-    if page.len() < 27 + segments {
-        return true;
-    }
-    let body: usize = page[27..27 + segments].iter().map(|&b| b as usize).sum();
-    let complete = page.len() >= 27 + segments + body;
-    let end_of_stream = page[5] & 0x04 != 0;
-    !(complete && end_of_stream)
-}
-
-/// Appends `input` (interleaved, `in_ch` channels) to `out` with `out_ch`
-/// (1 or 2) channels. More than two channels are down-mixed: odd channels
-/// (1st, 3rd, …) to the left, even ones to the right, centre-like channels
-/// (the 3rd of 3 or more, i.e. FC in the WAV/FLAC order) to both at -3 dB,
-/// each side normalised by the number of channels summed into it.
-pub fn downmix_into(input: &[f32], in_ch: usize, out_ch: usize, out: &mut Vec<f32>) {
-    if in_ch == out_ch {
-        out.extend_from_slice(input);
-        return;
-    }
-    if in_ch == 2 && out_ch == 1 {
-        out.extend(input.chunks_exact(2).map(|f| 0.5 * (f[0] + f[1])));
-        return;
-    }
-    // in_ch > 2 → stereo.
-    let mut wl = 0.0f32;
-    let mut wr = 0.0f32;
-    let weights: [(f32, f32); 32] = std::array::from_fn(|c| {
-        let w = if c >= in_ch {
-            (0.0, 0.0)
-        } else if c == 2 {
-            (
-                std::f32::consts::FRAC_1_SQRT_2,
-                std::f32::consts::FRAC_1_SQRT_2,
-            )
-        } else if c == 3 && in_ch >= 6 {
-            (0.0, 0.0) // LFE
-        } else if c % 2 == 0 {
-            (1.0, 0.0)
-        } else {
-            (0.0, 1.0)
-        };
-        wl += w.0;
-        wr += w.1;
-        w
-    });
-    let (nl, nr) = (1.0 / wl.max(1.0), 1.0 / wr.max(1.0));
-    for f in input.chunks_exact(in_ch) {
-        let mut l = 0.0;
-        let mut r = 0.0;
-        for (s, w) in f.iter().zip(&weights) {
-            l += s * w.0;
-            r += s * w.1;
-        }
-        out.push(l * nl);
-        out.push(r * nr);
     }
 }
