@@ -428,10 +428,13 @@ impl Coordinator {
         } else {
             CueAction::Start
         };
-        // A deck already cued with this song and frame (the preload) is
-        // upgraded; otherwise a free deck, the preload, or the pending one.
+        // The preload of this song and frame is upgraded; otherwise a free
+        // deck, the preload, or the pending one. A pending deck with the
+        // same song and frame is not reused either: the engine may have
+        // started it already (a seek to frame 0 just after the song's
+        // start), and the cue would be refused and the request lost.
         let exact = (0..DECKS).find(|&d| {
-            matches!(self.decks[d].role, Role::Cued(_))
+            self.decks[d].role == Role::Cued(CueAction::Preload)
                 && self.decks[d].song == song
                 && self.decks[d].start_frame == frame
         });
