@@ -14,6 +14,12 @@ pub enum StemError {
         #[source]
         source: std::io::Error,
     },
+    /// The path names a folder, not a file.
+    #[error("{}: is a folder, not an audio file", path.display())]
+    Folder {
+        /// The stem's path.
+        path: PathBuf,
+    },
     /// Not an audio format or codec symphonia can decode.
     #[error("{}: unsupported: {what}", path.display())]
     Unsupported {

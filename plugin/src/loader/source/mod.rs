@@ -7,6 +7,18 @@
 //! reader checks packet timestamps against the frames it has handed out and
 //! the header's length, fills any hole with silence so the stem stays in
 //! time, and records a [`Damage`] that the loader reports.
+//!
+//! A hole or an early end seen after a seek is not trusted on its own:
+//! symphonia's FLAC demuxer (0.5) resets its frame parser on a seek only if
+//! the seek moved the reader, so a seek that lands where the reader already
+//! was (every seek in a file under ≈ 16 KB, and a rare bisection step in a
+//! larger one) keeps the frame number parsed before it; every later frame
+//! header up to that number is then rejected, those frames are glued into
+//! one packet with a bad CRC and dropped, and a healthy file shows a hole.
+//! So the reader remembers how its demuxer got where it is
+//! ([`Provenance`]); damage seen after a seek is read again sequentially
+//! from the start of the file (demuxing only, no decoding, up to the
+//! target), and only what that read also finds is reported.
 
 mod damage;
 mod downmix;
@@ -62,14 +74,31 @@ pub struct SourceReader {
     /// After a seek by scanning: packets ending before this frame are
     /// skipped without decoding.
     skip_before: Option<i64>,
+    /// How the demuxer reached its position: damage is only reported from
+    /// a sequential read.
+    provenance: Provenance,
+    /// Where a sequential read found the audio ending before the header's
+    /// length: an end at or past it after a seek needs no second read.
+    confirmed_end_frames: Option<u64>,
     damage: Vec<Damage>,
+}
+
+/// How a reader's demuxer reached its current position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Provenance {
+    /// Packets read in order from the start of the file: what it shows is
+    /// what the file holds.
+    Sequential,
+    /// The format's own seek: its parser may carry state from before the
+    /// seek, so a hole or an early end must be read again sequentially.
+    Sought,
 }
 
 impl SourceReader {
     /// Opens and probes `path`. Not realtime-safe (file I/O).
     ///
     /// # Errors
-    /// [`StemError`] naming the file: missing or unreadable, too large,
+    /// [`StemError`] naming the file: missing or unreadable, a folder, too large,
     /// unsupported format or codec, invalid header (no audio track, rate or
     /// channel count of 0, unknown length).
     pub fn open(path: &Path) -> Result<Self, StemError> {
@@ -77,13 +106,16 @@ impl SourceReader {
             path: path.to_path_buf(),
             source: e,
         })?;
-        let file_bytes = file
-            .metadata()
-            .map_err(|e| StemError::Io {
+        let metadata = file.metadata().map_err(|e| StemError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        if metadata.is_dir() {
+            return Err(StemError::Folder {
                 path: path.to_path_buf(),
-                source: e,
-            })?
-            .len();
+            });
+        }
+        let file_bytes = metadata.len();
         if file_bytes == 0 {
             return Err(StemError::Corrupt {
                 path: path.to_path_buf(),
@@ -149,6 +181,8 @@ impl SourceReader {
             position: 0,
             eof: false,
             skip_before: None,
+            provenance: Provenance::Sequential,
+            confirmed_end_frames: None,
             damage: Vec::new(),
         };
         // A header length of 0 or beyond the limit is taken as unknown
@@ -206,7 +240,28 @@ impl SourceReader {
         })?;
         self.format = probe_format(&self.path, file)?;
         self.decoder.reset();
+        self.provenance = Provenance::Sequential;
         Ok(())
+    }
+
+    /// Reads again from the start of the file up to the current position
+    /// (packets before it are demuxed, not decoded; lossy codecs get their
+    /// pre-roll), so that what comes next is what a sequential read gives.
+    fn reread_sequentially(&mut self) -> Result<(), StemError> {
+        self.rewind()?;
+        self.eof = false;
+        self.pending.clear();
+        self.pending_pos = 0;
+        self.skip_before = Some(self.position.saturating_sub(self.preroll_frames()) as i64);
+        Ok(())
+    }
+
+    fn preroll_frames(&self) -> u64 {
+        if self.info.lossy {
+            LOSSY_PREROLL_FRAMES
+        } else {
+            0
+        }
     }
 
     /// What the probe found.
@@ -272,12 +327,7 @@ impl SourceReader {
         self.eof = false;
         self.skip_before = None;
         self.position = frame;
-        let preroll = if self.info.lossy {
-            LOSSY_PREROLL_FRAMES
-        } else {
-            0
-        };
-        let seek_to = frame.saturating_sub(preroll);
+        let seek_to = frame.saturating_sub(self.preroll_frames());
         let ts = self.frames_to_ts(seek_to);
         let res = self.format.seek(
             SeekMode::Accurate,
@@ -288,7 +338,10 @@ impl SourceReader {
         );
         self.decoder.reset();
         match res {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.provenance = Provenance::Sought;
+                Ok(())
+            }
             // The format could not seek there (a truncated file, or an index
             // symphonia cannot use, e.g. an Ogg stream with a negative start
             // granule). Inside the known length: start over and skip packets
@@ -299,13 +352,11 @@ impl SourceReader {
                 self.skip_before = Some(seek_to as i64);
                 Ok(())
             }
-            Err(SymphoniaError::SeekError(_)) => {
-                self.finish();
-                Ok(())
-            }
+            Err(SymphoniaError::SeekError(_)) => self.finish(),
             Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                self.finish();
-                Ok(())
+                // The demuxer may have moved before failing.
+                self.provenance = Provenance::Sought;
+                self.finish()
             }
             Err(e) => Err(StemError::Corrupt {
                 path: self.path.clone(),
@@ -347,13 +398,9 @@ impl SourceReader {
                 Err(SymphoniaError::IoError(e))
                     if e.kind() == std::io::ErrorKind::UnexpectedEof =>
                 {
-                    self.finish();
-                    return Ok(());
+                    return self.finish();
                 }
-                Err(SymphoniaError::ResetRequired) => {
-                    self.finish();
-                    return Ok(());
-                }
+                Err(SymphoniaError::ResetRequired) => return self.finish(),
                 Err(SymphoniaError::IoError(e)) => {
                     return Err(StemError::Io {
                         path: self.path.clone(),
@@ -363,8 +410,7 @@ impl SourceReader {
                 Err(_) => {
                     // Unreadable container data: treat like the end; the
                     // length check reports it.
-                    self.finish();
-                    return Ok(());
+                    return self.finish();
                 }
             }
         };
@@ -383,8 +429,7 @@ impl SourceReader {
                 return Ok(());
             }
             Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                self.finish();
-                return Ok(());
+                return self.finish();
             }
             Err(e) => {
                 return Err(StemError::Corrupt {
@@ -416,6 +461,10 @@ impl SourceReader {
         let end = start + frames as i64;
         if end <= position {
             return Ok(()); // pre-roll before the target, or before frame 0
+        }
+        if start > position && self.provenance == Provenance::Sought {
+            // Maybe the demuxer's, not the file's: read again in order.
+            return self.reread_sequentially();
         }
         if start > position {
             // Frames between position and start never came: silence.
@@ -453,14 +502,29 @@ impl SourceReader {
         Ok(())
     }
 
-    fn finish(&mut self) {
+    /// The demuxer has no more packets. Before the header's length that is
+    /// damage, reported when a sequential read confirms it (and remembered,
+    /// so later seeks past it are not read again).
+    fn finish(&mut self) -> Result<(), StemError> {
+        let early = self.position < self.info.frames;
+        let confirmed = self
+            .confirmed_end_frames
+            .is_some_and(|end| self.position >= end);
+        if early && self.provenance == Provenance::Sought && !confirmed {
+            return self.reread_sequentially();
+        }
         self.eof = true;
-        if self.position < self.info.frames {
+        if early {
+            if self.provenance == Provenance::Sequential {
+                let end = self.confirmed_end_frames.unwrap_or(u64::MAX);
+                self.confirmed_end_frames = Some(end.min(self.position));
+            }
             self.damage.push(Damage::Truncated {
                 decoded_frames: self.position,
                 header_frames: self.info.frames,
             });
         }
+        Ok(())
     }
 
     /// Checks that the audio really reaches the header's length by decoding
@@ -496,3 +560,6 @@ impl SourceReader {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

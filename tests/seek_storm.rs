@@ -1,0 +1,247 @@
+//! Seek storms: every corpus song at 44.1, 48 and 96 kHz, blocks of 64 and
+//! 2027 frames, 40+ seeded seeks each (frame 0, the last chunk, the last
+//! frame, random places, and seeks made while the previous one is still
+//! loading). After each seek's crossfade the output must be the song's
+//! seek-free render at the target, frame for frame (bit-exact where no stem
+//! is resampled, within -90 dBFS otherwise), and no healthy stem may be
+//! reported damaged. Offline, so the storm is deterministic.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use rand::{Rng, SeedableRng};
+use trax::bridge::{TransportState, CHUNK_FRAMES};
+use trax::{Engine, Player, PlayerConfig};
+
+const RATES_HZ: [u32; 3] = [44_100, 48_000, 96_000];
+const BLOCKS_FRAMES: [usize; 2] = [64, 2027];
+const SEEKS_PER_STORM: usize = 40;
+
+/// One seek as the engine took it: at output frame `at`, to `target`;
+/// `asked_at` is where its burst began (a seek it replaced, if any).
+struct Seek {
+    asked_at: usize,
+    at: usize,
+    target: u64,
+}
+
+/// Renders `frames` frames in blocks of `block` (offline: a short block
+/// means the engine waits for the loader).
+fn render(player: &Player, engine: &mut Engine, block: usize, frames: usize, out: &mut Vec<f32>) {
+    let mut l = vec![0.0f32; block];
+    let mut r = vec![0.0f32; block];
+    let target = out.len() / 2 + frames;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while out.len() / 2 < target {
+        let want = (target - out.len() / 2).min(block);
+        let n = process(engine, &mut l[..want], &mut r[..want]);
+        for i in 0..n {
+            out.push(l[i]);
+            out.push(r[i]);
+        }
+        if n < want {
+            if player.engine_stats().transport() == TransportState::Stopped {
+                // The song has ended: silence until the next seek starts
+                // it again (as the plugin outputs).
+                out.resize(out.len() + (want - n) * 2, 0.0);
+                continue;
+            }
+            assert!(Instant::now() < deadline, "offline render stalled");
+            player.nudge();
+            player.wait_for_progress(Duration::from_millis(2));
+        }
+    }
+}
+
+/// Asks for a seek and runs the engine (zero-length calls) until it has
+/// taken the cue: the target is then loading on a deck.
+fn seek(player: &Player, engine: &mut Engine, target: u64) {
+    let stats = player.engine_stats().clone();
+    let cues = stats.cues_taken();
+    player.seek(target);
+    pump_until(engine, || stats.cues_taken() > cues);
+}
+
+/// The seek-free render of the first song of `song_dir` at `rate`, and
+/// whether any stem of it is resampled.
+fn reference(song_dir: &Path, rate: u32) -> (Vec<f32>, bool) {
+    let list = trax::setlist::load(song_dir).expect("setlist");
+    let (player, mut engine) = Player::new(PlayerConfig::offline(rate)).expect("player");
+    let prepared = player.load(&list);
+    let resampled = prepared.songs[0]
+        .stems
+        .iter()
+        .filter_map(|s| s.info.as_ref())
+        .any(|i| i.sample_rate_hz != rate);
+    player.set_auto_advance(false);
+    player.play_song(0);
+    let out = render_until_stopped(&player, &mut engine, 512, u64::MAX);
+    (out, resampled)
+}
+
+/// Runs one storm and checks it; returns the seeks checked.
+fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance: f32) -> usize {
+    let what = format!(
+        "{} at {rate} Hz, blocks of {block}",
+        song_dir.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let length = (reference.len() / 2) as u64;
+    let seed = u64::from(rate) * 7919 + block as u64 * 31 + length;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let crossfade = rate as usize / 100;
+    // Frames after a seek that may still be crossfade (of this seek or of
+    // the one it replaced while loading).
+    let settle = 2 * crossfade + block;
+    let last_chunk = (length - 1) / u64::from(CHUNK_FRAMES) * u64::from(CHUNK_FRAMES);
+
+    let (player, mut engine, _) = offline_player(song_dir, rate);
+    player.set_auto_advance(false);
+    player.play_song(0);
+    let mut out = Vec::new();
+    let mut seeks = Vec::new();
+    render(&player, &mut engine, block, rate as usize / 4, &mut out);
+    for i in 0..SEEKS_PER_STORM {
+        let target = match i % 8 {
+            0 => 0,
+            1 => last_chunk + rng.gen_range(0..(length - last_chunk)),
+            2 => length - 1,
+            _ => rng.gen_range(0..length),
+        };
+        // Every third seek replaces one still loading: the first target
+        // is cued, then (after 0 or 1 block) the real one.
+        let asked_at = out.len() / 2;
+        if i % 3 == 2 {
+            seek(&player, &mut engine, rng.gen_range(0..length));
+            if rng.gen_bool(0.5) {
+                render(&player, &mut engine, block, block, &mut out);
+            }
+        }
+        seek(&player, &mut engine, target);
+        seeks.push(Seek {
+            asked_at,
+            at: out.len() / 2,
+            target,
+        });
+        let gap = rng.gen_range(settle + block..rate as usize / 2);
+        render(&player, &mut engine, block, gap, &mut out);
+    }
+    // The last seek plays to the song's end.
+    let tail = render_until_stopped(&player, &mut engine, block, u64::MAX);
+    out.extend_from_slice(&tail);
+
+    let frames = out.len() / 2;
+    let mut compared = 0usize;
+    for (n, s) in seeks.iter().enumerate() {
+        let until = seeks.get(n + 1).map_or(frames, |next| next.asked_at);
+        for k in settle..until - s.at {
+            let src = s.target + k as u64;
+            for c in 0..2 {
+                let got = out[(s.at + k) * 2 + c];
+                let want = if src < length {
+                    reference[src as usize * 2 + c]
+                } else {
+                    0.0 // the song has ended
+                };
+                let ok = if tolerance == 0.0 {
+                    got.to_bits() == want.to_bits()
+                } else {
+                    (got - want).abs() <= tolerance
+                };
+                assert!(
+                    ok,
+                    "{what}: seek {n} to frame {} (made at output frame {}): \
+                     output frame {} is {got}, the seek-free render ({length} frames) has {want} (channel {c})",
+                    s.target,
+                    s.at,
+                    s.at + k
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 0, "{what}: nothing compared");
+    let problems = player.problems();
+    assert!(
+        problems.is_empty(),
+        "{what}: healthy stems reported: {problems:?}"
+    );
+    assert_eq!(
+        player.engine_stats().underrun_blocks(),
+        0,
+        "{what}: offline renders never underrun"
+    );
+    seeks.len()
+}
+
+#[test]
+fn seek_storms_play_the_right_audio_and_report_no_healthy_stem() {
+    let mut storms = 0;
+    let mut seeks = 0;
+    for song in corpus_songs() {
+        for rate in RATES_HZ {
+            let (reference, resampled) = reference(&song, rate);
+            let tolerance = if resampled { MINUS_90_DBFS } else { 0.0 };
+            for block in BLOCKS_FRAMES {
+                seeks += storm(&song, rate, block, &reference, tolerance);
+                storms += 1;
+            }
+        }
+    }
+    eprintln!("{storms} storms, {seeks} seeks checked");
+    assert_eq!(storms, 36);
+}
+
+#[test]
+fn a_realtime_storm_on_thirty_stems_counts_underruns_and_reports_no_damage() {
+    // 16 seeks, one every 0.75 s, at real time, with a loader slowed to
+    // far below real time (20 ms after every decoded block of ≤ 4096
+    // frames): late audio must be counted as underruns, never reported as
+    // damage.
+    let song = corpus().join("songs/04_frozen_bubble_30stems");
+    let list = trax::setlist::load(&song).expect("setlist");
+    let config = PlayerConfig {
+        read_delay: Duration::from_millis(20),
+        ..PlayerConfig::realtime(48_000)
+    };
+    let (player, mut engine) = Player::new(config).expect("player");
+    let length = player.load(&list).songs[0].length_frames;
+    player.set_auto_advance(false);
+    player.play_song(0);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+    let block = 512usize;
+    let mut l = vec![0.0f32; block];
+    let mut r = vec![0.0f32; block];
+    let start = Instant::now();
+    let mut frames = 0u64;
+    let mut seeks = 0;
+    while seeks < 16 || frames < 13 * 48_000 {
+        process(&mut engine, &mut l, &mut r);
+        frames += block as u64;
+        if frames % 36_000 < block as u64 && seeks < 16 {
+            player.seek(rng.gen_range(0..length));
+            seeks += 1;
+        }
+        let due = start + Duration::from_secs_f64(frames as f64 / 48_000.0);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    let stats = player.engine_stats();
+    eprintln!(
+        "realtime storm: {seeks} seeks, {} underrun blocks, {} late stem-frames",
+        stats.underrun_blocks(),
+        stats.underrun_frames()
+    );
+    let problems = player.problems();
+    assert!(
+        problems.is_empty(),
+        "late audio reported as damage: {problems:?}"
+    );
+    assert!(
+        stats.underrun_blocks() > 0,
+        "a loader 20 ms late per block caused no underrun: the test shows nothing"
+    );
+}
