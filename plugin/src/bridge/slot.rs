@@ -6,13 +6,16 @@
 //! the chunk's length) → `Retired` (the loader sets [`ChunkKey::BUSY`] and
 //! reuses it for another chunk).
 //!
-//! Readers follow the seqlock protocol: load the key (acquire), load
-//! `ready_frames` (acquire), copy samples, fence (acquire), load the key
-//! again; if it changed the copy is discarded. The writer stores
-//! [`ChunkKey::BUSY`] and fences (release) before it overwrites samples. So
-//! the audio thread never plays a sample of another chunk, even if the loader
-//! retires a slot while it is being read. All of it is plain atomics: no lock,
-//! no `unsafe`.
+//! Readers follow the seqlock protocol: load the key and the fill
+//! generation (acquire), load `ready_frames` (acquire), copy samples, fence
+//! (acquire), load the key and the generation again; if either changed the
+//! copy is discarded. The writer stores [`ChunkKey::BUSY`], bumps the
+//! generation and fences (release) before it overwrites samples. The key
+//! alone is not enough: a slot refilled K → J → K during one read shows
+//! key K at both ends of it while the copy holds some of J's samples (ABA);
+//! the generation differs. So the audio thread never plays a sample of
+//! another chunk, even if the loader retires a slot while it is being read.
+//! All of it is plain atomics: no lock, no `unsafe`.
 
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 
@@ -22,6 +25,10 @@ use super::{ChunkKey, CHUNK_FRAMES, MAX_CHANNELS};
 /// stored as bit patterns.
 pub struct Slot {
     key: AtomicU64,
+    /// Bumped by every [`Slot::begin_fill`] and [`Slot::clear`] before any
+    /// sample is overwritten (wraps; a reader would have to sleep through
+    /// 2^32 refills to be fooled).
+    generation: AtomicU32,
     ready_frames: AtomicU32,
     channels: AtomicU32,
     samples: Box<[AtomicU32]>,
@@ -49,6 +56,7 @@ impl Slot {
             .collect();
         Self {
             key: AtomicU64::new(ChunkKey::NONE),
+            generation: AtomicU32::new(0),
             ready_frames: AtomicU32::new(0),
             channels: AtomicU32::new(0),
             samples,
@@ -71,8 +79,12 @@ impl Slot {
         if self.key.load(Ordering::Acquire) != key.raw() {
             return 0;
         }
+        let generation = self.generation.load(Ordering::Acquire);
         let ready = self.ready_frames.load(Ordering::Acquire);
-        if self.key.load(Ordering::Acquire) != key.raw() {
+        fence(Ordering::Acquire);
+        if self.key.load(Ordering::Relaxed) != key.raw()
+            || self.generation.load(Ordering::Relaxed) != generation
+        {
             return 0;
         }
         ready
@@ -90,6 +102,7 @@ impl Slot {
         if first != key.raw() {
             return SlotRead::Miss;
         }
+        let generation = self.generation.load(Ordering::Acquire);
         let ready = self.ready_frames.load(Ordering::Acquire);
         let channels = self.channels.load(Ordering::Acquire) as usize;
         let wanted = (out.len() / 2) as u32;
@@ -115,7 +128,9 @@ impl Slot {
             }
         }
         fence(Ordering::Acquire);
-        if self.key.load(Ordering::Relaxed) != first {
+        if self.key.load(Ordering::Relaxed) != first
+            || self.generation.load(Ordering::Relaxed) != generation
+        {
             return SlotRead::Miss;
         }
         if available == wanted {
@@ -131,6 +146,7 @@ impl Slot {
     /// Lock-free; only one loader thread may fill a slot at a time.
     pub fn begin_fill(&self, key: ChunkKey, channels: u32) {
         self.key.store(ChunkKey::BUSY, Ordering::Relaxed);
+        self.generation.fetch_add(1, Ordering::Relaxed);
         fence(Ordering::Release);
         self.ready_frames.store(0, Ordering::Relaxed);
         self.channels.store(channels.clamp(1, 2), Ordering::Relaxed);
@@ -140,6 +156,7 @@ impl Slot {
     /// Loader side: marks the slot empty (no key), e.g. when its stem failed.
     pub fn clear(&self) {
         self.key.store(ChunkKey::BUSY, Ordering::Relaxed);
+        self.generation.fetch_add(1, Ordering::Relaxed);
         fence(Ordering::Release);
         self.ready_frames.store(0, Ordering::Relaxed);
         self.key.store(ChunkKey::NONE, Ordering::Release);
@@ -311,5 +328,53 @@ mod tests {
             complete > 0 && partial > 0,
             "{complete} complete, {partial} partial reads verified"
         );
+    }
+
+    #[test]
+    fn a_slot_refilled_k_j_k_during_a_read_is_a_miss_not_js_samples() {
+        use std::sync::atomic::AtomicBool;
+        use std::sync::Arc;
+        // The writer cycles the slot between chunks K (all 1.0) and J (all
+        // 2.0) as fast as it can; the reader keeps reading K. A read that
+        // saw K's key at both ends while J's fill overwrote it in between
+        // (ABA) would return 2.0s as K's audio.
+        const FRAMES: usize = 512;
+        let slot = Arc::new(Slot::new());
+        let stop = Arc::new(AtomicBool::new(false));
+        let k = ChunkKey::new(0, 0, 0, 1);
+        let j = ChunkKey::new(0, 0, 0, 2);
+        let writer = {
+            let (slot, stop) = (slot.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let ones = [1.0f32; FRAMES * 2];
+                let twos = [2.0f32; FRAMES * 2];
+                let mut fills = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    slot.begin_fill(k, 2);
+                    slot.write_frames(0, &ones);
+                    slot.begin_fill(j, 2);
+                    slot.write_frames(0, &twos);
+                    fills += 2;
+                }
+                fills
+            })
+        };
+        let mut out = [0.0f32; FRAMES * 2];
+        let mut verified = 0u64;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while std::time::Instant::now() < deadline {
+            if slot.read_into(k, 0, &mut out) == SlotRead::Complete {
+                let foreign = out.iter().filter(|&&v| v != 1.0).count();
+                if foreign > 0 {
+                    stop.store(true, Ordering::Relaxed);
+                    panic!("a complete read of K held {foreign} samples of another fill");
+                }
+                verified += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let fills = writer.join().unwrap();
+        assert!(fills > 1000, "the writer refilled the slot {fills} times");
+        assert!(verified > 0, "no complete read of K was verified");
     }
 }
