@@ -426,14 +426,14 @@ fn follow_transport(
     } else if playing {
         if let (Some(pos), Some(expected)) = (pos, f.expected_pos_frames) {
             // One frame of slack for hosts that round seconds to frames.
-            if (pos - expected).abs() > 1 {
+            if pos.abs_diff(expected) > 1 {
                 engine.seek_synced(pos.max(0) as u64);
             }
         }
     }
     f.host_playing = playing;
     f.expected_pos_frames = if playing {
-        pos.map(|p| p + frames as i64)
+        pos.map(|p| p.saturating_add(frames as i64))
     } else {
         None
     };

@@ -877,7 +877,9 @@ impl Engine {
                     self.release(f.from);
                     continue;
                 }
-                seg = seg.min(from_left as u32);
+                // Saturate: a deck with exactly k * 2^32 frames left must
+                // not truncate to 0 (the loop would make no progress).
+                seg = seg.min(u32::try_from(from_left).unwrap_or(u32::MAX));
             }
             match self.out_fade {
                 OutFade::In { done } => seg = seg.min(self.crossfade_frames - done),
