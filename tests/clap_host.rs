@@ -1539,31 +1539,65 @@ fn setlist_files_moved() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn notes_before_setlist_loaded_realtime() {
-    let Some(bundle) = load_bundle("notes_before_setlist_loaded_realtime") else {
+/// How a test asks for song 1 before the setlist has loaded.
+#[derive(Clone, Copy, Debug)]
+enum EarlyStart {
+    /// A note-on in the first process call.
+    Note,
+    /// `play` automated on at frame 0 of the first process call.
+    PlayAutomated,
+    /// `play` restored on with the state (as a host reopening a project
+    /// saved while playing).
+    PlayRestored,
+}
+
+/// Sends an [`EarlyStart`] with the first realtime process call, while the
+/// control thread is still loading the setlist: song 1 must start from its
+/// beginning once the setlist is there.
+fn start_before_setlist_loaded(test: &str, how: EarlyStart) {
+    let Some(bundle) = load_bundle(test) else {
         return;
     };
     let setlist = corpus_setlist();
     let reference = reference_render(&setlist, 0, 48_000, 48_000);
     let mut inst = new_instance(&bundle);
-    set_setlist(&mut inst, &setlist);
+    let mut state = parse_state(&state_with_setlist(&mut inst, &setlist));
+    if matches!(how, EarlyStart::PlayRestored) {
+        let params = state
+            .get_mut("params")
+            .and_then(|p| p.as_object_mut())
+            .expect("state.params is an object");
+        assert!(
+            params.contains_key("play"),
+            "state.params has no `play`: {params:?}"
+        );
+        params.insert("play".into(), serde_json::json!({ "bool": true }));
+    }
+    assert!(inst.load_state(&encode_state(&state)), "state refused");
     let key = key_for_song(&mut inst, 0);
     inst.activate(48_000.0, 512, false).expect("activate");
     let mut pacer = Pacer::new(48_000.0);
     let mut max_call = Duration::ZERO;
     let mut pos = 0;
-    let note = [HostEvent::NoteOn {
-        time: 0,
-        key,
-        velocity: 1.0,
-    }];
+    let first: Vec<HostEvent> = match how {
+        EarlyStart::Note => vec![HostEvent::NoteOn {
+            time: 0,
+            key,
+            velocity: 1.0,
+        }],
+        EarlyStart::PlayAutomated => vec![HostEvent::ParamValue {
+            time: 0,
+            id: param_hash("play"),
+            value: 1.0,
+        }],
+        EarlyStart::PlayRestored => vec![],
+    };
     let mut out = Vec::new();
     let limit = 2 * 48_000;
     // Up to 2 s until the first sound, then 0.5 s more to compare.
     let mut end = limit;
     while out.len() / 2 < end {
-        let events: &[HostEvent] = if out.is_empty() { &note } else { &[] };
+        let events: &[HostEvent] = if out.is_empty() { &first } else { &[] };
         out.extend(run_paced(
             &mut inst,
             &mut pacer,
@@ -1580,9 +1614,9 @@ fn notes_before_setlist_loaded_realtime() {
             }
         }
     }
-    check_clean(&out, "note before the setlist loaded");
+    check_clean(&out, &format!("{how:?} before the setlist loaded"));
     let Some(onset) = first_sound(&out) else {
-        panic!("a note sent in the first realtime process call (before the setlist loaded) was silent for 2 s");
+        panic!("{how:?} in the first realtime process call (before the setlist loaded): silent for 2 s");
     };
     // The song starts from its beginning: the output from the start is the
     // reference from frame 0 (aligned on the first sound of each).
@@ -1592,15 +1626,36 @@ fn notes_before_setlist_loaded_realtime() {
     };
     let (err, first, bad) = segment_error(&out[start * 2..], 0, 24_000, &reference, 0);
     eprintln!(
-        "note before the setlist loaded: song started at {:.1} ms, max error vs reference {err:.2e}, \
+        "{how:?} before the setlist loaded: song started at {:.1} ms, max error vs reference {err:.2e}, \
          longest call {:.2} ms",
         start as f64 / 48.0,
         max_call.as_secs_f64() * 1e3
     );
     assert!(
         first.is_none(),
-        "after the held note started ({:.1} ms) the output != song 1 from its start: \
+        "after the held {how:?} started ({:.1} ms) the output != song 1 from its start: \
          max error {err:e}, {bad} bad frames from frame {first:?}",
         start as f64 / 48.0
+    );
+}
+
+#[test]
+fn notes_before_setlist_loaded_realtime() {
+    start_before_setlist_loaded("notes_before_setlist_loaded_realtime", EarlyStart::Note);
+}
+
+#[test]
+fn play_automated_before_setlist_loaded_realtime() {
+    start_before_setlist_loaded(
+        "play_automated_before_setlist_loaded_realtime",
+        EarlyStart::PlayAutomated,
+    );
+}
+
+#[test]
+fn play_restored_on_before_setlist_loaded_realtime() {
+    start_before_setlist_loaded(
+        "play_restored_on_before_setlist_loaded_realtime",
+        EarlyStart::PlayRestored,
     );
 }

@@ -56,6 +56,10 @@ struct RtState {
     seen_setlist: u32,
     /// A note that came before the setlist was loaded: played once it is.
     held_song: Option<usize>,
+    /// `play` turned on (automated at frame 0, or restored on with the
+    /// state) before the setlist was loaded: the selected song starts once
+    /// it is, if `play` is still on.
+    held_play: bool,
     follow: FollowState,
 }
 
@@ -329,18 +333,22 @@ fn new_setlist(engine: &mut Engine, rt: &mut RtState) {
     engine.cue_song(rt.selected_song);
 }
 
-/// Plays a note held while the setlist was loading, once it is loaded.
+/// Plays a note (or a `play` turned on) held while the setlist was
+/// loading, once it is loaded.
 fn play_held(engine: &mut Engine, params: &TraxParams, shared: &Shared, rt: &mut RtState) {
-    if rt.held_song.is_none() || shared.is_loading(params.setlist.version()) {
+    if (rt.held_song.is_none() && !rt.held_play) || shared.is_loading(params.setlist.version()) {
         return;
     }
     if shared.load_state() == load_state::READY && engine.song_count() == 0 {
         return;
     }
+    let held_play = std::mem::take(&mut rt.held_play);
     if let Some(song) = rt.held_song.take() {
         // Beyond the setlist: ignored (play_song checks).
         rt.selected_song = song;
         engine.play_song(song, 0);
+    } else if held_play && params.play.value() {
+        engine.play_song(rt.selected_song, 0);
     }
 }
 
@@ -383,12 +391,16 @@ fn param_changes(engine: &mut Engine, params: &TraxParams, rt: &mut RtState) {
     if play != rt.last_play {
         rt.last_play = play;
         if play {
-            if engine.is_paused() {
+            if engine.song_count() == 0 {
+                // No setlist yet: hold it like a note (play_held).
+                rt.held_play = true;
+            } else if engine.is_paused() {
                 engine.resume();
             } else if !engine.is_playing() {
                 engine.play_song(rt.selected_song, 0);
             }
         } else {
+            rt.held_play = false;
             engine.pause();
         }
     }
