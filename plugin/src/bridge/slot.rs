@@ -6,8 +6,8 @@
 //! the chunk's length) → `Retired` (the loader sets [`ChunkKey::BUSY`] and
 //! reuses it for another chunk).
 //!
-//! Readers follow the seqlock protocol: load the key and the fill
-//! generation (acquire), load `ready_frames` (acquire), copy samples, fence
+//! Readers follow the seqlock protocol: load the fill generation, then the
+//! key (acquire), load `ready_frames` (acquire), copy samples, fence
 //! (acquire), load the key and the generation again; if either changed the
 //! copy is discarded. The writer stores [`ChunkKey::BUSY`], bumps the
 //! generation and fences (release) before it overwrites samples. The key
@@ -76,10 +76,10 @@ impl Slot {
     /// chunk. Realtime-safe.
     #[inline]
     pub fn ready_frames_for(&self, key: ChunkKey) -> u32 {
+        let generation = self.generation.load(Ordering::Acquire);
         if self.key.load(Ordering::Acquire) != key.raw() {
             return 0;
         }
-        let generation = self.generation.load(Ordering::Acquire);
         let ready = self.ready_frames.load(Ordering::Acquire);
         fence(Ordering::Acquire);
         if self.key.load(Ordering::Relaxed) != key.raw()
@@ -98,11 +98,14 @@ impl Slot {
     /// retired while being read (then `out` may hold garbage and must not be
     /// used), [`SlotRead::Partial`] if fewer frames are ready.
     pub fn read_into(&self, key: ChunkKey, start_frame: u32, out: &mut [f32]) -> SlotRead {
+        // The generation first: a key seen after it belongs to that fill or
+        // a later one, never to an earlier fill whose `ready_frames` the
+        // current fill has not reset yet.
+        let generation = self.generation.load(Ordering::Acquire);
         let first = self.key.load(Ordering::Acquire);
         if first != key.raw() {
             return SlotRead::Miss;
         }
-        let generation = self.generation.load(Ordering::Acquire);
         let ready = self.ready_frames.load(Ordering::Acquire);
         let channels = self.channels.load(Ordering::Acquire) as usize;
         let wanted = (out.len() / 2) as u32;
@@ -146,7 +149,8 @@ impl Slot {
     /// Lock-free; only one loader thread may fill a slot at a time.
     pub fn begin_fill(&self, key: ChunkKey, channels: u32) {
         self.key.store(ChunkKey::BUSY, Ordering::Relaxed);
-        self.generation.fetch_add(1, Ordering::Relaxed);
+        // Release: a reader that sees the new generation sees BUSY too.
+        self.generation.fetch_add(1, Ordering::Release);
         fence(Ordering::Release);
         self.ready_frames.store(0, Ordering::Relaxed);
         self.channels.store(channels.clamp(1, 2), Ordering::Relaxed);
@@ -156,7 +160,8 @@ impl Slot {
     /// Loader side: marks the slot empty (no key), e.g. when its stem failed.
     pub fn clear(&self) {
         self.key.store(ChunkKey::BUSY, Ordering::Relaxed);
-        self.generation.fetch_add(1, Ordering::Relaxed);
+        // Release: a reader that sees the new generation sees BUSY too.
+        self.generation.fetch_add(1, Ordering::Release);
         fence(Ordering::Release);
         self.ready_frames.store(0, Ordering::Relaxed);
         self.key.store(ChunkKey::NONE, Ordering::Release);
@@ -352,6 +357,15 @@ mod tests {
                 while !stop.load(Ordering::Relaxed) {
                     slot.begin_fill(k, 2);
                     slot.write_frames(0, &ones);
+                    if fills.is_multiple_of(64) {
+                        // Now and then K stays a while, so complete reads
+                        // of it happen too.
+                        let until =
+                            std::time::Instant::now() + std::time::Duration::from_micros(50);
+                        while std::time::Instant::now() < until {
+                            std::hint::spin_loop();
+                        }
+                    }
                     slot.begin_fill(j, 2);
                     slot.write_frames(0, &twos);
                     fills += 2;
