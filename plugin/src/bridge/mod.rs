@@ -12,6 +12,15 @@
 //! Nothing here allocates, locks or blocks after construction, and there is no
 //! `unsafe`: samples are stored as `AtomicU32` bit patterns so that a slot may
 //! be written by a loader thread while the audio thread reads its ready part.
+// The realtime contract, enforced: clippy.toml's disallowed types, methods
+// and macros (locks, files, Vec::push, format!, sleep …) are errors here, and
+// no unsafe code at all.
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)]
 
 pub mod key;
 pub mod lanes;

@@ -12,6 +12,15 @@
 //! playing until every playable stem of the cued deck has its first frames,
 //! then an equal-power crossfade of 10 ms moves over. The next song waits on
 //! a preloaded deck, so auto-advance continues at the exact next frame.
+// The realtime contract, enforced: clippy.toml's disallowed types, methods
+// and macros (locks, files, Vec::push, format!, sleep …) are errors here, and
+// no unsafe code at all.
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)]
 
 pub mod declick;
 pub mod mixer;
