@@ -1,7 +1,7 @@
 //! Broken and missing files: each is reported by file name and cause, the
 //! other stems play, nothing panics, and nothing plays as garbage.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -9,7 +9,7 @@
 //!   from the sources, exactly, with the failures counted and one warning
 //!   naming the folder and the cause.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;

@@ -9,7 +9,7 @@
 //!   sounds as the source does (no torn read), none hangs, and the bytes in
 //!   the folder never exceed the budget by more than one chunk.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -43,7 +43,7 @@ fn spawn_child(name: &str, dir: &Path, extra: &[(&str, String)]) -> Child {
     let exe = std::env::current_exe().expect("test binary");
     let mut cmd = Command::new(exe);
     cmd.args([
-        name,
+        format!("cache_sharing::{name}").as_str(),
         "--exact",
         "--ignored",
         "--nocapture",

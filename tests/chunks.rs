@@ -2,7 +2,7 @@
 //! without resampling, within -90 dBFS with it (44.1 kHz and 96 kHz stems in
 //! a 48 kHz engine). Real corpus files of every codec in it.
 
-mod common;
+use crate::common;
 
 use common::*;
 use trax::bridge::CHUNK_FRAMES;

@@ -22,7 +22,7 @@
 //! the tests fail, unless `TRAX_ALLOW_SKIP=1` (outside CI), when they print
 //! "SKIPPED: ..." and pass.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -1447,7 +1447,7 @@ fn setlist_files_moved() {
     let exe = std::env::current_exe().expect("current exe");
     let child = std::process::Command::new(exe)
         .args([
-            "setlist_files_moved_child",
+            "clap_host::setlist_files_moved_child",
             "--exact",
             "--ignored",
             "--nocapture",

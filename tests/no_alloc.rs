@@ -1,30 +1,19 @@
 //! The process path never allocates: every `Engine::process` call runs under
-//! `assert_no_alloc` (every test binary's global allocator) across play,
+//! nice-plug's allocation checker (the suite's global allocator, see
+//! `common/mod.rs`; an allocation aborts the test binary) across play,
 //! seeks, song changes, mute/solo, pause/stop, setlist reload and
-//! underruns (see `common/scenario.rs`). Zero violations allowed.
+//! underruns (see `common/scenario.rs`).
 
 // assert_no_alloc checks only where debug assertions are on (`cargo test`).
 #![cfg(debug_assertions)]
 
-mod common;
+use crate::common;
 
-use assert_no_alloc::assert_no_alloc;
-
-// The global allocator is assert_no_alloc's, declared in common/mod.rs for
-// every test binary.
+use nice_assert_no_alloc::assert_no_alloc;
 
 #[test]
 fn process_never_allocates() {
-    common::scenario::run(&mut |engine, l, r| {
-        assert_no_alloc(|| {
-            engine.process(l, r);
-        });
-    });
-    assert_eq!(
-        assert_no_alloc::violation_count(),
-        0,
-        "allocations in process()"
-    );
+    common::scenario::run(&mut |block| assert_no_alloc(block));
 }
 
 #[test]
@@ -61,11 +50,6 @@ fn offline_process_never_allocates() {
         );
     }
     assert!(frames > 600_000, "rendered {frames} frames");
-    assert_eq!(
-        assert_no_alloc::violation_count(),
-        0,
-        "allocations in offline process()"
-    );
 }
 
 #[test]
@@ -107,10 +91,38 @@ fn audio_thread_requests_never_allocate() {
     step(&mut engine, 50, &mut |e| e.resume());
     step(&mut engine, 50, &mut |e| e.stop());
     step(&mut engine, 10, &mut |e| e.play_song(99, 0)); // beyond the setlist: ignored
-    assert_eq!(assert_no_alloc::violation_count(), 0, "a request allocated");
     assert!(
         stats.song_starts() >= 4,
         "requests took effect: {}",
         stats.song_starts()
+    );
+}
+
+#[test]
+fn the_checker_catches_an_allocation() {
+    // The checker aborts the process: provoke it in a child.
+    if std::env::var_os("TRAX_ALLOC_PROVOKE").is_some() {
+        let v = assert_no_alloc(|| std::hint::black_box(vec![1u8; 1000]));
+        println!("not caught: {}", v.len());
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let child = std::process::Command::new(exe)
+        .args([
+            "no_alloc::the_checker_catches_an_allocation",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env("TRAX_ALLOC_PROVOKE", "1")
+        .output()
+        .expect("run child");
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert!(
+        !child.status.success(),
+        "an allocation inside the checker did not abort: {stderr}"
+    );
+    assert!(
+        stderr.contains("memory allocation of 1000 bytes failed"),
+        "the child failed for another reason: {stderr}"
     );
 }

@@ -2,7 +2,7 @@
 //! its stems decoded whole, and is identical for block sizes 1, 17, 512,
 //! 2027 and 4096.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! discontinuity beyond the 10 ms equal-power crossfade; auto-advance is
 //! gapless (the setlist render is the songs' renders end to end).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

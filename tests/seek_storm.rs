@@ -6,7 +6,7 @@
 //! is resampled, within -90 dBFS otherwise), and no healthy stem may be
 //! reported damaged. Offline, so the storm is deterministic.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
 //! Setlists from folders, and stems with more than two channels.
 
-mod common;
+use crate::common;
 
 use common::*;
 use trax::loader::{ProblemKind, Severity};

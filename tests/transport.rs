@@ -2,7 +2,7 @@
 //! and a song started at once, seeks piling up, song changes during a
 //! crossfade. Every request must end in audible audio (no deck lost).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

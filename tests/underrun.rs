@@ -1,7 +1,7 @@
 //! Underruns: with a deliberately slowed source the engine outputs exact
 //! silence for the missing frames, counts them, and never waits.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

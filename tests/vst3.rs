@@ -18,7 +18,7 @@
 //! `cargo xtask test` provides both. Without them the tests fail, unless
 //! `TRAX_ALLOW_SKIP=1` (outside CI), when they print "SKIPPED: ..." and pass.
 
-mod common;
+use crate::common;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -5,23 +5,22 @@
 pub mod clap_host;
 pub mod scenario;
 
-// Every integration test binary runs with assert_no_alloc's allocator, and
-// every `process()` call of every test goes through [`process`], so each
-// functional test (renders at every block size, seeks, broken files,
-// underruns) is also an allocation test. assert_no_alloc checks only in
-// builds with debug assertions (the test profile); optimised builds such as
-// the benchmarks keep the system allocator.
-#[cfg(debug_assertions)]
-#[global_allocator]
-static ALLOCATOR: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
+// The suite links trax with `assert_process_allocs`, as the plugin bundles
+// are: nice-plug then installs its checking allocator
+// (nice_assert_no_alloc's) as the global allocator of every binary that
+// links it, this one included. Every `process()` call of every test goes
+// through [`process`], so each functional test (renders at every block size,
+// seeks, broken files, underruns) is also an allocation test: an allocation
+// inside aborts the test binary with a backtrace of the allocating call
+// (`no_alloc::the_checker_catches_an_allocation` proves it is live). It
+// checks only in builds with debug assertions (the test profile); optimised
+// builds such as the benchmarks keep the system allocator.
 
-/// One `Engine::process` call under `assert_no_alloc`; fails the test at
-/// once if any thread's process call ever allocated.
+/// One `Engine::process` call under nice-plug's allocation checker: any
+/// allocation inside aborts the process.
 #[cfg(debug_assertions)]
 pub fn process(engine: &mut Engine, l: &mut [f32], r: &mut [f32]) -> usize {
-    let n = assert_no_alloc::assert_no_alloc(|| engine.process(l, r));
-    assert_eq!(assert_no_alloc::violation_count(), 0, "process() allocated");
-    n
+    nice_assert_no_alloc::assert_no_alloc(|| engine.process(l, r))
 }
 
 /// Without debug assertions assert_no_alloc checks nothing: a plain call.

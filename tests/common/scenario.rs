@@ -2,7 +2,10 @@
 //! RealtimeSanitizer test: play, seeks (unbuffered and inside the window),
 //! mute/solo/gain/pan, song changes, pause/resume/stop, underruns (rendering
 //! far faster than real time), a setlist reload while playing, and
-//! auto-advance. Every `process()` call goes through the caller's wrapper.
+//! auto-advance, and the requests the plugin glue makes on the audio thread
+//! (cue, play, seek, synced play and seek, pause/resume/stop). Every
+//! `process()` call, and every such request with the process call after it,
+//! runs inside the caller's wrapper.
 
 use std::time::{Duration, Instant};
 
@@ -12,9 +15,10 @@ use trax::{Player, PlayerConfig};
 const ENGINE_HZ: u32 = 48_000;
 const BLOCK: usize = 128;
 
-/// Wraps one process call (e.g. in `assert_no_alloc`, or between RTSan's
-/// realtime enter/exit).
-pub type Wrap<'a> = &'a mut dyn FnMut(&mut trax::Engine, &mut [f32], &mut [f32]);
+/// Runs what the audio thread does for one block (the closure it is given:
+/// maybe a request, then one process call) inside a check, e.g. nice-plug's
+/// `assert_no_alloc` or between RTSan's realtime enter/exit.
+pub type Wrap<'a> = &'a mut dyn FnMut(&mut dyn FnMut());
 
 struct Audio<'a> {
     engine: trax::Engine,
@@ -25,12 +29,26 @@ struct Audio<'a> {
 }
 
 impl Audio<'_> {
+    /// One block whose audio-thread work is `request` on the engine, then
+    /// the process call, both inside the wrapper.
+    fn request(&mut self, mut request: impl FnMut(&mut trax::Engine)) {
+        let (engine, l, r) = (&mut self.engine, &mut self.l, &mut self.r);
+        (self.wrap)(&mut || {
+            request(engine);
+            engine.process(l, r);
+        });
+        self.calls += 1;
+    }
+
     /// Renders `blocks` blocks, each through the wrapper, sleeping
     /// `pace` between them (zero: as fast as possible, so the loader falls
     /// behind and underruns happen).
     fn run(&mut self, blocks: usize, pace: Duration) {
         for _ in 0..blocks {
-            (self.wrap)(&mut self.engine, &mut self.l, &mut self.r);
+            let (engine, l, r) = (&mut self.engine, &mut self.l, &mut self.r);
+            (self.wrap)(&mut || {
+                engine.process(l, r);
+            });
             self.calls += 1;
             if !pace.is_zero() {
                 std::thread::sleep(pace);
@@ -92,6 +110,34 @@ pub fn run(wrap: Wrap<'_>) {
     player.stop();
     audio.run(50, quarter_rt);
     player.play_song(5);
+    audio.run(200, quarter_rt);
+    // The audio thread's own requests (notes, program changes, parameters,
+    // host transport in the plugin): a cue, the cued head started locally,
+    // then requests that need the loader and wake it.
+    let starts = stats.song_starts();
+    audio.request(|e| e.cue_song(1));
+    audio.run(200, quarter_rt);
+    audio.request(|e| e.play_song(1, 0));
+    audio.run(100, quarter_rt);
+    audio.request(|e| e.play_song(3, 0));
+    audio.run(200, quarter_rt);
+    audio.request(|e| e.seek(500_000));
+    audio.run(200, quarter_rt);
+    audio.request(|e| e.play_song_synced(2, 100_000));
+    audio.run(200, quarter_rt);
+    audio.request(|e| e.seek_synced(300_000));
+    audio.run(200, quarter_rt);
+    audio.request(|e| e.pause());
+    audio.run(20, quarter_rt);
+    audio.request(|e| e.resume());
+    audio.run(20, quarter_rt);
+    audio.request(|e| e.stop());
+    audio.run(20, quarter_rt);
+    assert!(
+        stats.song_starts() >= starts + 3,
+        "the audio thread's requests took effect"
+    );
+    audio.request(|e| e.play_song(5, 0));
     audio.run(200, quarter_rt);
     // Underruns: seek and render far faster than real time.
     let underruns_before = stats.underrun_blocks();

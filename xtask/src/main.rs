@@ -5,8 +5,8 @@
 //!   says what to install), builds the release `trax` binary and renders the
 //!   bundled demo setlist at real time, printing the report.
 //! - `test`: installs missing system packages and runs the whole test
-//!   suite (what `.ci/run` calls): builds the plugin bundles the host
-//!   tests load, then `cargo test --workspace`, then the RTSan test.
+//!   suite (what `.ci/run` calls) from one build, clippy included (see
+//!   [`test`]).
 //! - `bundle`: nice-plug-xtask's bundler (`cargo xtask bundle trax
 //!   --release` → `target/bundled/trax.clap` and `trax.vst3`).
 
@@ -162,14 +162,6 @@ fn ensure_system_packages(packages: &[(&str, &str)]) -> Result<()> {
     run(apt(&install))
 }
 
-/// Runs nice-plug-xtask's bundler in a child process (it changes the
-/// working directory and reads its own arguments).
-fn run_bundle(args: &[&str]) -> Result<()> {
-    let mut c = cargo();
-    c.args(["xtask", "bundle"]).args(args);
-    run(c)
-}
-
 /// Installs the missing Python packages with pip (for the interpreter
 /// `python3` on PATH).
 fn ensure_pip_packages(packages: &[&str]) -> Result<()> {
@@ -256,34 +248,112 @@ fn stress(extra: &[String]) -> Result<()> {
     result
 }
 
+/// `clippy -D warnings` as `cargo clippy` passes it to clippy-driver.
+const CLIPPY_DENY_WARNINGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
+
+/// The whole suite from one build:
+/// 1. `cargo test --workspace --no-run` builds the library and its unit
+///    tests, the `trax` binary (for tests/jack.rs), the plugin as a cdylib
+///    with nice-plug's allocation check (the suite asks for
+///    `assert_process_allocs`), and tests/main.rs with RealtimeSanitizer
+///    linked. Workspace crates compile through clippy-driver with
+///    `-D warnings`, so clippy lints them in the same compile (the
+///    engine's and bridge's disallowed lists are denied in their modules).
+/// 2. The CLAP and VST3 bundles the host tests load are that cdylib, copied
+///    into `target/bundled` (no second plugin compile).
+/// 3. Every test but the JACK one, then the JACK one alone (its server
+///    must not compete for the two cores).
 fn test(extra: &[String]) -> Result<()> {
     ensure_system_packages(BUILD_PACKAGES)?;
     ensure_system_packages(TEST_PACKAGES)?;
     ensure_pip_packages(TEST_PIP_PACKAGES)?;
-    // The host tests load the real bundles: a debug build with nice-plug's
-    // allocation check around process().
-    run_bundle(&["trax", "--features", "assert_process_allocs"])?;
-    // ... and the standalone binary they start (tests/jack.rs).
-    let mut b = cargo();
-    b.args(["build", "-p", "trax-standalone"]);
-    run(b)?;
-    let mut t = cargo();
-    t.args(["test", "--workspace"]).args(extra);
-    // The plugin and `trax render` cache by default: tests use a cache of
-    // their own, never the user's.
-    let cache = root().join("target").join("test-chunk-cache");
-    let _ = std::fs::remove_dir_all(&cache);
-    t.env("TRAX_CACHE_DIR", &cache);
-    run(t)?;
-    // The same process-path scenario under RealtimeSanitizer.
     let lib = std::env::var("RTSAN_LIB_PATH").unwrap_or_else(|_| RTSAN_LIB.into());
     if !Path::new(&lib).exists() {
         bail!("RealtimeSanitizer runtime not found at {lib}: install libclang-rt-22-dev or set RTSAN_LIB_PATH");
     }
-    let mut rt = cargo();
-    rt.args(["test", "--features", "rtsan", "--test", "rtsan"])
-        .args(extra)
-        .env("RTSAN_ENABLE", "1")
-        .env("RTSAN_LIB_PATH", &lib);
-    run(rt)
+    // The plugin and `trax render` cache by default: tests use a cache of
+    // their own, never the user's.
+    let cache = root().join("target").join("test-chunk-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let suite = |args: &[&str]| {
+        let mut c = cargo();
+        c.arg("test")
+            .args(args)
+            .env("RUSTC_WORKSPACE_WRAPPER", "clippy-driver")
+            .env("CLIPPY_ARGS", CLIPPY_DENY_WARNINGS)
+            .env("RTSAN_ENABLE", "1")
+            .env("RTSAN_LIB_PATH", &lib)
+            .env("TRAX_REQUIRE_RTSAN", "1")
+            .env("TRAX_CACHE_DIR", &cache);
+        c
+    };
+    let mut build = suite(&[
+        "--workspace",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    build.stdout(std::process::Stdio::piped());
+    let shown = format!("{build:?}");
+    let output = build
+        .spawn()
+        .and_then(|child| child.wait_with_output())
+        .with_context(|| format!("cannot run {shown}"))?;
+    if !output.status.success() {
+        bail!("{shown} failed ({})", output.status);
+    }
+    let cdylib = plugin_cdylib(&String::from_utf8_lossy(&output.stdout))?;
+    bundle_from(&cdylib)?;
+    let mut rest = suite(&["--workspace"]);
+    rest.args(extra).args(["--", "--skip", "jack::"]);
+    run(rest)?;
+    let mut jack = suite(&["--workspace"]);
+    jack.args(extra).args(["--", "jack::"]);
+    run(jack)
+}
+
+/// The plugin's cdylib among the artifacts a `--message-format=json` build
+/// printed (fresh or rebuilt).
+fn plugin_cdylib(messages: &str) -> Result<PathBuf> {
+    for line in messages.lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] != "compiler-artifact" || msg["target"]["name"] != "trax" {
+            continue;
+        }
+        let is_cdylib = msg["target"]["kind"]
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k == "cdylib"));
+        if !is_cdylib {
+            continue;
+        }
+        let found = msg["filenames"].as_array().and_then(|files| {
+            files
+                .iter()
+                .filter_map(|f| f.as_str())
+                .find(|f| f.ends_with(".so") || f.ends_with(".dylib") || f.ends_with(".dll"))
+        });
+        if let Some(f) = found {
+            return Ok(PathBuf::from(f));
+        }
+    }
+    bail!("the test build made no trax cdylib")
+}
+
+/// Lays `cdylib` out as `target/bundled/trax.clap` and `trax.vst3` (Linux
+/// layout, as nice-plug-xtask's bundler writes it).
+fn bundle_from(cdylib: &Path) -> Result<()> {
+    let bundled = root().join("target/bundled");
+    let vst3 = bundled.join("trax.vst3/Contents/x86_64-linux");
+    std::fs::create_dir_all(&vst3).context("cannot create target/bundled")?;
+    for to in [bundled.join("trax.clap"), vst3.join("trax.so")] {
+        std::fs::copy(cdylib, &to)
+            .with_context(|| format!("cannot copy {} to {}", cdylib.display(), to.display()))?;
+    }
+    eprintln!(
+        "xtask: bundles in {} from {}",
+        bundled.display(),
+        cdylib.display()
+    );
+    Ok(())
 }

@@ -1,0 +1,36 @@
+//! The integration test suite, as one binary: each file of `tests/` is a
+//! module of it, sharing one build of `common/` (one binary per file made
+//! every file rebuild and link it).
+//!
+//! - [`broken`]: broken and missing files reported by name and cause;
+//! - [`cache`], [`cache_sharing`]: the loader through the chunk cache, and
+//!   the cache across processes, kills and full or read-only disks;
+//! - [`chunks`]: a chunk decoded alone equals that span of a full decode;
+//! - [`render`], [`seek`], [`seek_storm`], [`transport`], [`underrun`]: the
+//!   engine offline and at real time against independent references;
+//! - [`setlist`]: setlist folders and down-mixing;
+//! - [`no_alloc`], [`rtsan`]: the process path under nice-plug's allocation
+//!   checker and under RealtimeSanitizer;
+//! - [`clap_host`], [`vst3`], [`jack`]: the real bundles in a CLAP host and
+//!   pedalboard, the standalone on a JACK server.
+//!
+//! `cargo xtask test` runs [`jack`] alone after the rest: its JACK server
+//! must not compete with the other tests for the two cores.
+
+mod common;
+
+mod broken;
+mod cache;
+mod cache_sharing;
+mod chunks;
+mod clap_host;
+mod jack;
+mod no_alloc;
+mod render;
+mod rtsan;
+mod seek;
+mod seek_storm;
+mod setlist;
+mod transport;
+mod underrun;
+mod vst3;
