@@ -270,3 +270,261 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_macros,
+    clippy::disallowed_types
+)]
+mod tests {
+    //! The deck state machine through the engine's real queues and slots:
+    //! one mono stem per song, every frame of song `s` holding `s + 1`, so
+    //! the output tells which deck is heard.
+    use std::sync::atomic::AtomicU8;
+
+    use super::*;
+    use crate::bridge::{
+        messages::stem_status, ChunkKey, DeckLanes, EngineSong, EngineStem, SlotPool, StemMix,
+        CHUNK_FRAMES,
+    };
+
+    const RATE_HZ: u32 = 48_000;
+    const EPOCH: u16 = 1;
+
+    struct Rig {
+        engine: Engine,
+        commands: rtrb::Producer<Command>,
+        events: rtrb::Consumer<Event>,
+        pool: Arc<SlotPool>,
+        lanes: Arc<DeckLanes>,
+        stats: Arc<EngineStats>,
+        next_slot: u32,
+    }
+
+    /// An engine with a setlist of one-stem songs of `lengths` frames.
+    fn rig(lengths: &[u64]) -> Rig {
+        let (commands, commands_rx) = rtrb::RingBuffer::new(64);
+        let (events_tx, events) = rtrb::RingBuffer::new(64);
+        let stats = Arc::new(EngineStats::default());
+        let config = EngineConfig {
+            engine_rate_hz: RATE_HZ,
+            mode: ProcessMode::Realtime,
+        };
+        let engine = Engine::new(
+            config,
+            commands_rx,
+            events_tx,
+            Arc::clone(&stats),
+            Arc::new(Waker::default()),
+        );
+        let pool = Arc::new(SlotPool::new(32));
+        let lanes = Arc::new(DeckLanes::new(1));
+        let mut rig = Rig {
+            engine,
+            commands,
+            events,
+            pool: Arc::clone(&pool),
+            lanes: Arc::clone(&lanes),
+            stats,
+            next_slot: 0,
+        };
+        let setlist = EngineSetlist {
+            epoch: EPOCH,
+            songs: lengths
+                .iter()
+                .enumerate()
+                .map(|(i, &length_frames)| EngineSong {
+                    length_frames,
+                    first_stem: i as u32,
+                    stem_count: 1,
+                })
+                .collect(),
+            stems: lengths
+                .iter()
+                .map(|&length_frames| EngineStem {
+                    offset_frames: 0,
+                    length_frames,
+                    mix: StemMix::default(),
+                })
+                .collect(),
+            stem_status: lengths
+                .iter()
+                .map(|_| AtomicU8::new(stem_status::OK))
+                .collect(),
+            pool,
+            lanes,
+        };
+        rig.send(Command::SetSetlist(Box::new(setlist)));
+        rig.render(0);
+        rig
+    }
+
+    impl Rig {
+        fn send(&mut self, cmd: Command) {
+            assert!(self.commands.push(cmd).is_ok(), "command queue full");
+        }
+
+        /// Makes chunk `chunk` of song `song` resident for deck `deck`.
+        fn fill(&mut self, deck: usize, song: u16, chunk: u32) {
+            let slot = self.next_slot;
+            self.next_slot += 1;
+            let s = self.pool.get(slot).expect("slot");
+            s.begin_fill(ChunkKey::new(EPOCH, song, 0, chunk), 1);
+            s.write_frames(0, &vec![f32::from(song + 1); CHUNK_FRAMES as usize]);
+            self.lanes.set(deck, 0, chunk, slot);
+        }
+
+        fn cue(&mut self, deck: u8, song: u16, start_frame: u64, action: CueAction, cue_id: u32) {
+            self.send(Command::Cue {
+                deck,
+                song,
+                start_frame,
+                action,
+                cue_id,
+            });
+        }
+
+        /// Renders `frames` frames; returns the left channel.
+        fn render(&mut self, frames: usize) -> Vec<f32> {
+            let mut l = vec![0.0f32; frames];
+            let mut r = vec![0.0f32; frames];
+            self.engine.process(&mut l, &mut r);
+            l
+        }
+
+        fn events(&mut self) -> Vec<Event> {
+            let mut out = Vec::new();
+            while let Ok(e) = self.events.pop() {
+                out.push(e);
+            }
+            out
+        }
+    }
+
+    fn started(events: &[Event]) -> Vec<(u8, u16)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::DeckStarted { deck, song } => Some((*deck, *song)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn released(events: &[Event]) -> Vec<(u8, u32)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::DeckReleased { deck, cue_id } => Some((*deck, *cue_id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_cued_deck_waits_for_its_gate_then_starts_on_its_frame() {
+        let mut rig = rig(&[100_000]);
+        rig.cue(0, 0, 0, CueAction::Start, 1);
+        let out = rig.render(512);
+        assert!(
+            out.iter().all(|&v| v == 0.0),
+            "silent while nothing is resident"
+        );
+        assert_eq!(rig.engine.decks[0].role, DeckRole::Cued(CueAction::Start));
+        assert!(started(&rig.events()).is_empty());
+        rig.fill(0, 0, 0);
+        let out = rig.render(512);
+        assert!(out.iter().all(|&v| v == 1.0), "song 1 from its first frame");
+        assert_eq!(rig.engine.decks[0].role, DeckRole::Playing);
+        assert_eq!(rig.engine.active, Some(0));
+        assert_eq!(started(&rig.events()), vec![(0, 0)]);
+        assert_eq!(rig.engine.decks[0].position_frames, 512);
+    }
+
+    #[test]
+    fn a_switch_crossfades_then_releases_the_old_deck_with_its_cue_id() {
+        let mut rig = rig(&[100_000, 100_000]);
+        rig.fill(0, 0, 0);
+        rig.cue(0, 0, 0, CueAction::Start, 11);
+        rig.render(512);
+        rig.fill(1, 1, 0);
+        rig.cue(1, 1, 0, CueAction::Switch, 12);
+        let xf = rig.engine.crossfade_frames as usize;
+        let out = rig.render(xf + 256);
+        assert!(out[0] > 0.99 && out[0] < 1.01, "starts from the old deck");
+        assert!(
+            out[xf..].iter().all(|&v| v == 2.0),
+            "then only the new deck"
+        );
+        assert_eq!(rig.engine.active, Some(1));
+        assert_eq!(rig.engine.decks[0].role, DeckRole::Idle);
+        let events = rig.events();
+        assert_eq!(started(&events), vec![(0, 0), (1, 1)]);
+        assert_eq!(released(&events), vec![(0, 11)]);
+    }
+
+    #[test]
+    fn a_cue_for_a_playing_deck_is_refused_and_changes_nothing() {
+        let mut rig = rig(&[100_000, 100_000]);
+        rig.fill(0, 0, 0);
+        rig.cue(0, 0, 0, CueAction::Start, 1);
+        rig.render(512);
+        let taken = rig.stats.cues_taken();
+        rig.cue(0, 1, 5_000, CueAction::Switch, 2);
+        let out = rig.render(512);
+        assert_eq!(rig.stats.cues_taken(), taken, "refused");
+        assert!(out.iter().all(|&v| v == 1.0), "the deck plays on");
+        assert_eq!(rig.engine.decks[0].song, 0);
+        assert_eq!(rig.engine.decks[0].position_frames, 1024);
+        assert_eq!(rig.engine.pending, None);
+    }
+
+    #[test]
+    fn a_preloaded_next_song_follows_gaplessly_and_a_last_song_ends_stopped() {
+        let mut rig = rig(&[1_000, 3_000]);
+        rig.fill(0, 0, 0);
+        rig.cue(0, 0, 0, CueAction::Start, 1);
+        rig.fill(1, 1, 0);
+        rig.cue(1, 1, 0, CueAction::Preload, 2);
+        let out = rig.render(4_096);
+        assert!(out[..1_000].iter().all(|&v| v == 1.0), "song 1 whole");
+        assert!(
+            out[1_000..4_000].iter().all(|&v| v == 2.0),
+            "song 2 at the next frame"
+        );
+        assert!(
+            out[4_000..].iter().all(|&v| v == 0.0),
+            "silence after the last song"
+        );
+        assert_eq!(rig.engine.transport, Transport::Stopped);
+        assert_eq!(rig.engine.active, None);
+        let events = rig.events();
+        let ended: Vec<u16> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::SongEnded { song } => Some(*song),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ended, vec![1], "only the last song ends the transport");
+        assert!(rig.engine.decks.iter().all(|d| d.role == DeckRole::Idle));
+    }
+
+    #[test]
+    fn stop_fades_out_and_frees_every_deck() {
+        let mut rig = rig(&[100_000]);
+        rig.fill(0, 0, 0);
+        rig.cue(0, 0, 0, CueAction::Start, 1);
+        rig.render(512);
+        rig.send(Command::Stop);
+        let xf = rig.engine.crossfade_frames as usize;
+        let out = rig.render(xf + 512);
+        assert!(out[0] > 0.99, "the fade starts at full level");
+        assert!(out[1..xf].windows(2).all(|w| w[1] <= w[0]), "falling");
+        assert!(out[xf..].iter().all(|&v| v == 0.0), "silent after the fade");
+        assert_eq!(rig.engine.transport, Transport::Stopped);
+        assert!(rig.engine.decks.iter().all(|d| d.role == DeckRole::Idle));
+        assert_eq!(released(&rig.events()), vec![(0, 1)]);
+    }
+}
