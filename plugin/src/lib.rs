@@ -36,3 +36,16 @@ const _: () = assert!(
     (loader::source::MAX_SOURCE_SECS * 768_000 / bridge::CHUNK_FRAMES as u64)
         < bridge::ChunkKey::MAX_CHUNKS
 );
+
+/// The text of a caught panic (loader jobs, decoders, the control
+/// thread). Any thread; not realtime-safe.
+#[allow(clippy::disallowed_types)] // Never on the audio thread.
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}

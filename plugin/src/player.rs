@@ -62,9 +62,12 @@ impl PlayerConfig {
 /// Why a player cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum PlayerError {
-    /// The loader's threads could not be started.
-    #[error("cannot start loader threads: {0}")]
-    Threads(String),
+    /// The loader's decoding pool could not be started.
+    #[error("cannot start the loader's decoding threads: {0}")]
+    Pool(#[source] rayon::ThreadPoolBuildError),
+    /// The loader's coordinator thread could not be started.
+    #[error("cannot start the loader's coordinator thread: {0}")]
+    Thread(#[source] std::io::Error),
     /// The engine rate is 0 or absurd.
     #[error("invalid engine rate {0} Hz (1000 ..= 768000)")]
     Rate(u32),
@@ -109,10 +112,10 @@ impl Player {
             // Jobs catch their own panics; this keeps any other panic from
             // aborting the host.
             .panic_handler(|p| {
-                tracing::error!("loader task panicked: {}", crate::loader::panic_message(&p));
+                tracing::error!("loader task panicked: {}", crate::panic_message(&p));
             })
             .build()
-            .map_err(|e| PlayerError::Threads(e.to_string()))?;
+            .map_err(PlayerError::Pool)?;
         let pool = Arc::new(pool);
         let (cmd_tx, cmd_rx) = rtrb::RingBuffer::new(COMMAND_QUEUE_CAPACITY);
         let (ev_tx, ev_rx) = rtrb::RingBuffer::new(EVENT_QUEUE_CAPACITY);
@@ -154,7 +157,7 @@ impl Player {
         let thread = std::thread::Builder::new()
             .name("trax-coordinator".into())
             .spawn(move || coordinator.run())
-            .map_err(|e| PlayerError::Threads(e.to_string()))?;
+            .map_err(PlayerError::Thread)?;
         Ok((
             Player {
                 config,

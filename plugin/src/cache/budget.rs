@@ -47,6 +47,11 @@ use serde::{Deserialize, Serialize};
 use super::error::CacheError;
 use super::fsio;
 use super::key::KeyId;
+use super::naming::{
+    chunk_file_name, parse_chunk_file_name, ENTRY_LOCK_FILE_NAME, LEDGER_FILE_NAME,
+    SETTINGS_FILE_NAME,
+};
+use super::policy::CachePolicy;
 
 /// Default budget: 10 GB (decimal, as disks are sold).
 pub const DEFAULT_BUDGET_BYTES: u64 = 10_000_000_000;
@@ -63,15 +68,6 @@ pub const MAX_SETTING_BUDGET_BYTES: u64 = 50_000_000_000;
 /// the budget written rather than once per chunk.
 pub const LOW_WATER_DIVISOR: u64 = 16;
 
-/// File name of the folder's settings.
-pub const SETTINGS_FILE_NAME: &str = "settings.json";
-
-/// File name of the ledger (and its lock).
-pub const LEDGER_FILE_NAME: &str = "ledger";
-
-/// File name of an entry's lock.
-pub const ENTRY_LOCK_FILE_NAME: &str = "lock";
-
 fn io_error(path: &Path, action: &'static str, source: std::io::Error) -> CacheError {
     CacheError::Io {
         path: path.to_path_buf(),
@@ -81,14 +77,19 @@ fn io_error(path: &Path, action: &'static str, source: std::io::Error) -> CacheE
 }
 
 /// The settings stored in a cache folder, shared by every process using it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FolderSettings {
     /// Most bytes the entries may hold.
     pub budget_bytes: u64,
-    /// What players cache by default (`first:SECS`, `whole`, `auto:SECS`;
-    /// see `crate::loader::CachePolicy`); `None`: the first 60 s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<String>,
+    /// What players cache by default (stored as `first:SECS`, `whole`,
+    /// `auto:SECS`); `None` (or a text that does not parse): the first
+    /// 60 s.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::policy::lenient"
+    )]
+    pub policy: Option<CachePolicy>,
 }
 
 impl Default for FolderSettings {
@@ -239,13 +240,13 @@ pub fn scan(root: &Path) -> Result<Vec<EntryUsage>, CacheError> {
             }
             let name = file.file_name();
             let name = name.to_string_lossy();
-            if let Some(index) = super::store::parse_chunk_file_name(&name) {
+            if let Some(index) = parse_chunk_file_name(&name) {
                 usage.chunks.push((index, meta.len()));
             } else {
                 usage.other_bytes += meta.len();
                 if name == ENTRY_LOCK_FILE_NAME {
                     lock_time = meta.modified().ok();
-                } else if name == super::meta::META_FILE_NAME {
+                } else if name == super::naming::META_FILE_NAME {
                     meta_time = meta.modified().ok();
                 }
             }
@@ -313,7 +314,7 @@ pub fn evict(
             if total <= target_bytes {
                 break;
             }
-            let path = entry.dir.join(super::store::chunk_file_name(index));
+            let path = entry.dir.join(chunk_file_name(index));
             match fs::remove_file(&path) {
                 Ok(()) => {
                     total = total.saturating_sub(bytes);
@@ -330,7 +331,7 @@ pub fn evict(
         }
         if left == 0 {
             // Empty: the entry goes (its lock file last, while held).
-            let meta = entry.dir.join(super::meta::META_FILE_NAME);
+            let meta = entry.dir.join(super::naming::META_FILE_NAME);
             if fs::remove_file(&meta).is_ok() || !meta.exists() {
                 total = total.saturating_sub(entry.other_bytes);
                 stats.freed_bytes += entry.other_bytes;

@@ -35,7 +35,7 @@
 //! catches anything the decoder gets wrong after it.
 
 use super::error::Corruption;
-use super::flac::{self, FlacEffort};
+use super::flac::{self, FlacEffort, FlacError};
 use super::samples::{self, Depth};
 use super::CACHE_FORMAT_VERSION;
 
@@ -230,7 +230,7 @@ pub fn build(
     index: u32,
     engine_rate_hz: u32,
     effort: FlacEffort,
-) -> Result<Built, String> {
+) -> Result<Built, FlacError> {
     let mut ints = Vec::new();
     let (depth, lossless) = samples::quantize(samples, exact_bits, &mut ints);
     let frames = samples.len() / usize::from(channels);
@@ -247,7 +247,9 @@ pub fn build(
     let header = ChunkHeader {
         key_hash,
         index,
-        frames: u32::try_from(frames).map_err(|_| "too many frames")?,
+        frames: u32::try_from(frames).map_err(|_| FlacError::TooManyFrames {
+            max_frames: u64::from(u32::MAX),
+        })?,
         channels,
         depth,
         encoding,
@@ -274,11 +276,8 @@ pub fn read(file: Vec<u8>, expect: &Expect, out: &mut Vec<f32>) -> Result<ChunkH
     let mut ints = Vec::new();
     let decoded_frames = match header.encoding {
         Encoding::Raw => {
-            samples::unpack_raw(&file[HEADER_BYTES..], header.depth, &mut ints).ok_or(
-                Corruption::Decode {
-                    reason: "RAW payload length or value out of range".into(),
-                },
-            )?;
+            samples::unpack_raw(&file[HEADER_BYTES..], header.depth, &mut ints)
+                .ok_or(Corruption::RawPayload)?;
             (ints.len() / usize::from(header.channels)) as u64
         }
         Encoding::Flac => flac::decode(

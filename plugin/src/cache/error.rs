@@ -51,12 +51,13 @@ pub enum CacheError {
     },
     /// The FLAC encoder refused the samples (should not happen: they are
     /// range-checked first).
-    #[error("{}: cannot encode: {reason}", path.display())]
+    #[error("{}: cannot encode: {source}", path.display())]
     Encode {
         /// The chunk file that was to be written.
         path: PathBuf,
-        /// The encoder's message.
-        reason: String,
+        /// The encoder's error.
+        #[source]
+        source: super::flac::FlacError,
     },
 }
 
@@ -166,11 +167,14 @@ pub enum Corruption {
     /// The payload's checksum does not match (a flipped byte).
     #[error("payload checksum mismatch")]
     PayloadChecksum,
+    /// A RAW payload's length or values are out of range.
+    #[error("RAW payload length or value out of range")]
+    RawPayload,
     /// The payload does not decode.
     #[error("payload does not decode: {reason}")]
     Decode {
-        /// The decoder's message.
-        reason: String,
+        /// The decoder's error.
+        reason: super::flac::FlacError,
     },
     /// The payload decoded to another number of frames than its header says
     /// (symphonia drops damaged FLAC frames silently).

@@ -51,6 +51,65 @@ fn streaminfo_rate(engine_rate_hz: u32) -> usize {
     }
 }
 
+/// Why a chunk could not be encoded as FLAC, or its FLAC payload not
+/// decoded. Clone and comparable (it lives in [`super::Corruption`]):
+/// symphonia's error is shared, flacenc's kept as text (its errors hold an
+/// `Rc` and cannot cross threads).
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum FlacError {
+    /// flacenc refused the configuration or the samples.
+    #[error("flacenc: {0}")]
+    Encode(String),
+    /// symphonia could not read or decode the stream.
+    #[error("{0}")]
+    Decode(#[source] std::sync::Arc<symphonia::core::errors::Error>),
+    /// The stream has no audio track.
+    #[error("no audio track")]
+    NoTrack,
+    /// The stream's layout is not the one the chunk header gives.
+    #[error("{found_channels:?} channels of {found_bits:?} bits, expected {channels} of {bits}")]
+    Layout {
+        /// Channels in the stream.
+        found_channels: Option<usize>,
+        /// Bits per sample in the stream.
+        found_bits: Option<u32>,
+        /// Channels expected.
+        channels: u8,
+        /// Bits expected.
+        bits: u8,
+    },
+    /// symphonia decoded to floating point, not integers.
+    #[error("decoded to a non-integer buffer")]
+    NotInteger,
+    /// More frames than a chunk holds.
+    #[error("more than {max_frames} frames")]
+    TooManyFrames {
+        /// The chunk's length.
+        max_frames: u64,
+    },
+    /// The decoded audio's MD5 differs from STREAMINFO's.
+    #[error("MD5 of the decoded audio does not match STREAMINFO")]
+    Md5,
+    /// The decoder panicked (caught: a damaged payload is only a miss).
+    #[error("decoder panicked: {0}")]
+    Panicked(String),
+}
+
+impl PartialEq for FlacError {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for FlacError {}
+
+impl From<symphonia::core::errors::Error> for FlacError {
+    fn from(e: symphonia::core::errors::Error) -> Self {
+        FlacError::Decode(std::sync::Arc::new(e))
+    }
+}
+
 /// Encodes interleaved integers of `depth.bits` bits as a FLAC stream.
 pub fn encode(
     ints: &[i32],
@@ -58,7 +117,7 @@ pub fn encode(
     depth: Depth,
     engine_rate_hz: u32,
     effort: FlacEffort,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, FlacError> {
     let mut config = flacenc::config::Encoder::default();
     config.block_size = BLOCK_FRAMES;
     // The loader already decodes stems in parallel: one thread per chunk.
@@ -68,7 +127,7 @@ pub fn encode(
     }
     let config = config
         .into_verified()
-        .map_err(|(_, e)| format!("encoder config: {e}"))?;
+        .map_err(|(_, e)| FlacError::Encode(format!("encoder config: {e}")))?;
     let source = flacenc::source::MemSource::from_samples(
         ints,
         usize::from(channels),
@@ -76,15 +135,15 @@ pub fn encode(
         streaminfo_rate(engine_rate_hz),
     );
     let mut stream = flacenc::encode_with_fixed_block_size(&config, source, BLOCK_FRAMES)
-        .map_err(|e| format!("{e}"))?;
+        .map_err(|e| FlacError::Encode(e.to_string()))?;
     stream
         .stream_info_mut()
         .set_block_sizes(BLOCK_FRAMES, BLOCK_FRAMES)
-        .map_err(|e| format!("block sizes: {e}"))?;
+        .map_err(|e| FlacError::Encode(format!("block sizes: {e}")))?;
     let mut sink = flacenc::bitsink::ByteSink::with_capacity(ints.len() * 16);
     stream
         .write(&mut sink)
-        .map_err(|e| format!("write: {e:?}"))?;
+        .map_err(|e| FlacError::Encode(format!("write: {e:?}")))?;
     Ok(sink.into_inner())
 }
 
@@ -100,17 +159,12 @@ pub fn decode(
     depth: Depth,
     max_frames: u32,
     out: &mut Vec<i32>,
-) -> Result<u64, String> {
+) -> Result<u64, FlacError> {
     // A damaged payload could make a decoder panic; it is only a miss.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         decode_inner(bytes, start, channels, depth, max_frames, out)
     }))
-    .unwrap_or_else(|panic| {
-        Err(format!(
-            "decoder panicked: {}",
-            crate::loader::panic_message(&panic)
-        ))
-    })
+    .unwrap_or_else(|panic| Err(FlacError::Panicked(crate::panic_message(&panic))))
 }
 
 fn decode_inner(
@@ -120,30 +174,29 @@ fn decode_inner(
     depth: Depth,
     max_frames: u32,
     out: &mut Vec<i32>,
-) -> Result<u64, String> {
+) -> Result<u64, FlacError> {
     let mut cursor = Cursor::new(bytes);
     cursor.set_position(start);
     let mss = MediaSourceStream::new(Box::new(cursor), Default::default());
     let mut reader =
-        symphonia::default::formats::FlacReader::try_new(mss, &FormatOptions::default())
-            .map_err(|e| e.to_string())?;
-    let track = reader.default_track().ok_or("no track")?;
+        symphonia::default::formats::FlacReader::try_new(mss, &FormatOptions::default())?;
+    let track = reader.default_track().ok_or(FlacError::NoTrack)?;
     let params = track.codec_params.clone();
-    if params.channels.map(|c| c.count()) != Some(usize::from(channels)) {
-        return Err(format!(
-            "{:?} channels, expected {channels}",
-            params.channels
-        ));
+    let found_channels = params.channels.map(|c| c.count());
+    if found_channels != Some(usize::from(channels))
+        || params.bits_per_sample != Some(u32::from(depth.bits))
+    {
+        return Err(FlacError::Layout {
+            found_channels,
+            found_bits: params.bits_per_sample,
+            channels,
+            bits: depth.bits,
+        });
     }
-    if params.bits_per_sample != Some(u32::from(depth.bits)) {
-        return Err(format!(
-            "{:?} bits per sample, expected {}",
-            params.bits_per_sample, depth.bits
-        ));
-    }
-    let mut decoder =
-        symphonia::default::codecs::FlacDecoder::try_new(&params, &DecoderOptions { verify: true })
-            .map_err(|e| e.to_string())?;
+    let mut decoder = symphonia::default::codecs::FlacDecoder::try_new(
+        &params,
+        &DecoderOptions { verify: true },
+    )?;
     let shift = 32 - u32::from(depth.bits);
     let mut frames = 0u64;
     loop {
@@ -154,15 +207,17 @@ fn decode_inner(
             {
                 break
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         };
-        let AudioBufferRef::S32(buf) = decoder.decode(&packet).map_err(|e| e.to_string())? else {
-            return Err("FLAC decoded to a non-integer buffer".into());
+        let AudioBufferRef::S32(buf) = decoder.decode(&packet)? else {
+            return Err(FlacError::NotInteger);
         };
         let n = buf.frames();
         frames += n as u64;
         if frames > u64::from(max_frames) {
-            return Err(format!("more than {max_frames} frames"));
+            return Err(FlacError::TooManyFrames {
+                max_frames: u64::from(max_frames),
+            });
         }
         let planes = buf.planes();
         let planes = planes.planes();
@@ -175,7 +230,7 @@ fn decode_inner(
         }
     }
     if decoder.finalize().verify_ok == Some(false) {
-        return Err("MD5 of the decoded audio does not match STREAMINFO".into());
+        return Err(FlacError::Md5);
     }
     Ok(frames)
 }

@@ -34,9 +34,6 @@ use std::time::{Duration, SystemTime};
 
 use super::error::CacheError;
 
-/// Name of the temporary folder inside the cache folder.
-pub const TMP_DIR_NAME: &str = "tmp";
-
 /// Temporary files older than this are abandoned and swept.
 pub const TMP_MAX_AGE: Duration = Duration::from_secs(10 * 60);
 
@@ -164,6 +161,7 @@ pub fn sweep_tmp(tmp_dir: &Path, older_than: Duration) -> Result<SweepStats, Cac
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::naming::TMP_DIR_NAME;
 
     #[test]
     fn write_atomic_replaces_and_leaves_no_temporary_file() {

@@ -14,9 +14,6 @@ use super::fsio;
 use super::key::{path_bytes, SampleOrigin, StemKey};
 use super::CACHE_FORMAT_VERSION;
 
-/// File name of the metadata file in an entry folder.
-pub const META_FILE_NAME: &str = "meta.json";
-
 /// The contents of `meta.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +98,7 @@ impl MetaRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::naming::META_FILE_NAME;
     use std::path::PathBuf;
 
     fn key() -> StemKey {

@@ -24,7 +24,8 @@
 //!
 //! The bytes in entries never exceed the folder's budget: writes evict
 //! least-recently-used stems not in use (in any process) first. The
-//! loader's side (policy, writer thread) is `crate::loader::cache_link`.
+//! loader's side (the auto policy's measurements, the writer thread) is
+//! `crate::loader::cache_link`.
 //! Nothing here runs on the audio thread.
 #![allow(
     clippy::disallowed_types,
@@ -40,6 +41,8 @@ pub mod fsio;
 pub mod key;
 pub mod location;
 pub mod meta;
+pub mod naming;
+pub mod policy;
 pub mod samples;
 pub mod store;
 
@@ -54,6 +57,7 @@ pub use error::{CacheError, Corruption, Miss};
 pub use flac::FlacEffort;
 pub use fsio::SweepStats;
 pub use key::{KeyId, SampleOrigin, StemKey};
+pub use policy::{CachePolicy, PolicyError};
 pub use store::{ChunkStore, Entry, StoreOptions, Usage, VerifyProblem, VerifyReport, WriteStats};
 
 /// Version of the cache's formats (key serialization, `meta.json`, chunk

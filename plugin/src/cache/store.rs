@@ -18,6 +18,7 @@
 //! takes `&self`: loader threads share one store, and processes share one
 //! folder.
 
+use super::policy::CachePolicy;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -25,9 +26,10 @@ use super::budget::{self, FolderSettings, Ledger, Pin};
 use super::chunk::{self, Encoding, Expect};
 use super::error::{CacheError, Miss};
 use super::flac::FlacEffort;
-use super::fsio::{self, SweepStats, TMP_DIR_NAME, TMP_MAX_AGE};
+use super::fsio::{self, SweepStats, TMP_MAX_AGE};
 use super::key::{KeyId, StemKey};
-use super::meta::{MetaRecord, META_FILE_NAME};
+use super::meta::MetaRecord;
+use super::naming::{chunk_file_name, parse_chunk_file_name, META_FILE_NAME, TMP_DIR_NAME};
 
 /// How a store writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,20 +63,6 @@ fn remove_dir_all(dir: &Path) -> Result<(), CacheError> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(dir, "remove", e)),
         _ => Ok(()),
     }
-}
-
-/// The chunk file name of `index`: `c` + 8 decimal digits + `.tc`.
-pub(super) fn chunk_file_name(index: u32) -> String {
-    format!("c{index:08}.tc")
-}
-
-/// The index a chunk file name stands for.
-pub(super) fn parse_chunk_file_name(name: &str) -> Option<u32> {
-    let digits = name.strip_prefix('c')?.strip_suffix(".tc")?;
-    if digits.len() < 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
 }
 
 impl ChunkStore {
@@ -134,7 +122,7 @@ impl ChunkStore {
     ///
     /// # Errors
     /// The settings cannot be written.
-    pub fn set_policy(&self, policy: Option<String>) -> Result<(), CacheError> {
+    pub fn set_policy(&self, policy: Option<CachePolicy>) -> Result<(), CacheError> {
         let _ledger = Ledger::lock(&self.root)?;
         FolderSettings {
             policy,
@@ -301,7 +289,7 @@ impl ChunkStore {
             let lock = fs::OpenOptions::new()
                 .read(true)
                 .write(true)
-                .open(dir.join(budget::ENTRY_LOCK_FILE_NAME));
+                .open(dir.join(super::naming::ENTRY_LOCK_FILE_NAME));
             let busy = lock.as_ref().is_ok_and(|l| l.try_lock().is_err());
             if busy {
                 for (path, _) in files_in(&dir) {
@@ -320,7 +308,7 @@ impl ChunkStore {
 
 /// Removes the empty entry folder `dir` unless it is pinned somewhere.
 fn remove_if_unused(dir: &Path) {
-    let lock_path = dir.join(budget::ENTRY_LOCK_FILE_NAME);
+    let lock_path = dir.join(super::naming::ENTRY_LOCK_FILE_NAME);
     let lock = fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -537,9 +525,9 @@ impl Entry {
             self.engine_rate_hz,
             self.options.flac_effort,
         )
-        .map_err(|reason| CacheError::Encode {
+        .map_err(|source| CacheError::Encode {
             path: path.clone(),
-            reason,
+            source,
         })?;
         if !built.header.lossless {
             return Err(CacheError::Inexact { path });
@@ -599,7 +587,7 @@ impl Entry {
             }
             _ => {}
         }
-        let lock_path = self.dir.join(budget::ENTRY_LOCK_FILE_NAME);
+        let lock_path = self.dir.join(super::naming::ENTRY_LOCK_FILE_NAME);
         if let Ok(lock) = fs::OpenOptions::new()
             .write(true)
             .create(true)

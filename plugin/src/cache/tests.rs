@@ -311,7 +311,7 @@ fn a_different_or_damaged_meta_resets_the_entry() {
     let (_dir, store) = open();
     let k = key("m", 1, EXACT16);
     let entry = store.entry(&k).expect("entry");
-    let meta_path = entry.dir().join(meta::META_FILE_NAME);
+    let meta_path = entry.dir().join(naming::META_FILE_NAME);
     assert!(!entry.dir().exists(), "made by the first write, not before");
     let samples = material(500, 1, Some(16));
     let mut out = Vec::new();
@@ -348,7 +348,7 @@ fn open_sweeps_abandoned_temporary_files_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("chunks");
     drop(ChunkStore::open(&root).expect("open"));
-    let tmp = root.join(fsio::TMP_DIR_NAME);
+    let tmp = root.join(naming::TMP_DIR_NAME);
     let old = tmp.join("123-0-000000001.tmp");
     let fresh = tmp.join("124-0-000000001.tmp");
     fs::write(&old, b"half a chunk").expect("write");
@@ -444,7 +444,7 @@ fn verify_removes_damage_and_counts_the_rest() {
     );
     assert!(!a.contains(1) && a.contains(0) && a.dir().join("notes.txt").exists());
 
-    fs::write(b.dir().join(meta::META_FILE_NAME), b"garbage").expect("write");
+    fs::write(b.dir().join(naming::META_FILE_NAME), b"garbage").expect("write");
     problems.clear();
     let report = store
         .verify(|p| problems.push(p.to_string()))

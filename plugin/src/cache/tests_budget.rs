@@ -117,7 +117,7 @@ fn a_damaged_or_missing_ledger_is_rebuilt_from_the_folder() {
     let (dir, store) = tests::open();
     let e = entry_of(&store, 0);
     e.write_chunk(0, &chunk_samples(2000, 5)).expect("write");
-    let ledger = dir.path().join("chunks").join(budget::LEDGER_FILE_NAME);
+    let ledger = dir.path().join("chunks").join(naming::LEDGER_FILE_NAME);
     let exact = store.usage().expect("usage").bytes;
     for bad in ["", "x", "-1", "99999999999999999999999"] {
         fs::write(&ledger, bad).expect("damage");
@@ -143,7 +143,7 @@ fn clear_keeps_the_lock_of_entries_in_use() {
     let pin = a.pin().expect("pin");
     store.clear().expect("clear");
     assert!(!a.contains(0) && !b.contains(0));
-    assert!(a.dir().join(budget::ENTRY_LOCK_FILE_NAME).exists());
+    assert!(a.dir().join(naming::ENTRY_LOCK_FILE_NAME).exists());
     assert!(!b.dir().exists());
     // The pin still holds: eviction skips `a`.
     a.write_chunk(0, &chunk_samples(2000, 1)).expect("write");

@@ -19,6 +19,7 @@ use crossbeam_channel::{Sender, TrySendError};
 
 use super::prepare::PreparedStem;
 use crate::bridge::CHUNK_FRAMES;
+pub use crate::cache::CachePolicy;
 use crate::cache::{CacheError, ChunkStore, Entry, KeyId, Miss, Pin, StemKey};
 
 /// Chunk copies waiting for the cache writer at most; more are dropped
@@ -28,23 +29,6 @@ pub const WRITE_QUEUE_CHUNKS: usize = 64;
 /// After a failed cache write, chunks handed to the writer are dropped
 /// (counted as write errors) for this long before it tries again.
 pub const WRITE_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// What to cache of each stem.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum CachePolicy {
-    /// The first `secs` seconds of every stem (default 60 s): starts and
-    /// early seeks come from the cache, the rest streams from the source.
-    FirstSecs(f64),
-    /// Every chunk of every stem played.
-    WholeSong,
-    /// The first `secs` seconds of the stems measured to play faster from
-    /// the cache than from their source: a stem is cached when its source
-    /// decodes (seek, decode, resample) more than [`AUTO_MARGIN`] times
-    /// slower than chunks read from the cache. In practice: resampled and
-    /// lossy sources and slow storage are cached; same-rate FLAC and WAV on
-    /// a fast disk are not (`cargo bench --bench cache` prints the figures).
-    Auto(f64),
-}
 
 /// [`CachePolicy::Auto`] caches a stem when the cache reads chunks more
 /// than this many times faster than its source decodes them.
@@ -58,66 +42,6 @@ pub const AUTO_PRIOR_READ_SPS: f64 = 400.0 * 48_000.0 * 2.0;
 /// Environment variable that overrides the default cache folder of the
 /// plugin and `trax render`; `off` turns the cache off.
 pub const CACHE_DIR_ENV: &str = "TRAX_CACHE_DIR";
-
-impl Default for CachePolicy {
-    fn default() -> Self {
-        CachePolicy::FirstSecs(60.0)
-    }
-}
-
-impl std::fmt::Display for CachePolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CachePolicy::FirstSecs(s) => write!(f, "first:{s}"),
-            CachePolicy::WholeSong => write!(f, "whole"),
-            CachePolicy::Auto(s) => write!(f, "auto:{s}"),
-        }
-    }
-}
-
-impl std::str::FromStr for CachePolicy {
-    type Err = String;
-
-    /// Parses `first:SECS`, `whole` or `auto:SECS` (`first` and `auto`
-    /// alone mean 60 s).
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (name, secs) = match text.trim().split_once(':') {
-            Some((n, s)) => (n, Some(s)),
-            None => (text.trim(), None),
-        };
-        let secs = match secs {
-            None => 60.0,
-            Some(s) => s
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| format!("{text:?}: seconds must be a number ≥ 0"))?,
-        };
-        match name {
-            "first" => Ok(CachePolicy::FirstSecs(secs)),
-            "auto" => Ok(CachePolicy::Auto(secs)),
-            "whole" if secs == 60.0 => Ok(CachePolicy::WholeSong),
-            _ => Err(format!(
-                "{text:?}: a cache policy is first:SECS, whole or auto:SECS"
-            )),
-        }
-    }
-}
-
-impl CachePolicy {
-    /// Whether chunk `index` (of [`CHUNK_FRAMES`] at `engine_rate_hz`) is
-    /// in the span this policy caches.
-    pub fn covers(self, index: u32, engine_rate_hz: u32) -> bool {
-        match self {
-            CachePolicy::WholeSong => true,
-            CachePolicy::FirstSecs(secs) | CachePolicy::Auto(secs) => {
-                let start_frames = index as f64 * CHUNK_FRAMES as f64;
-                start_frames < secs.max(0.0) * engine_rate_hz as f64
-            }
-        }
-    }
-}
 
 /// Cache settings of a player.
 #[derive(Clone, Debug)]
@@ -147,7 +71,6 @@ impl CacheConfig {
     pub fn for_dir(dir: PathBuf) -> CacheConfig {
         let policy = crate::cache::FolderSettings::read(&dir)
             .policy
-            .and_then(|p| p.parse().ok())
             .unwrap_or_default();
         CacheConfig { dir, policy }
     }

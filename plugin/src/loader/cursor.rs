@@ -25,7 +25,7 @@
 
 use rubato::{FftFixedInOut, Resampler};
 
-use super::error::StemError;
+use super::error::{ResampleFailure, StemError};
 use super::source::SourceReader;
 
 /// Resampler blocks decoded before a seek target and dropped.
@@ -66,6 +66,8 @@ pub fn engine_length_frames(src_frames: u64, src_hz: u32, engine_hz: u32) -> u64
 
 struct BlockResampler {
     inner: FftFixedInOut<f32>,
+    /// The rate it converts to, Hz (for error messages).
+    engine_hz: u32,
     in_block: usize,
     out_block: usize,
     delay: usize,
@@ -82,19 +84,19 @@ struct BlockResampler {
 }
 
 impl BlockResampler {
-    fn new(src_hz: u32, engine_hz: u32, channels: usize) -> Result<Self, String> {
+    fn new(src_hz: u32, engine_hz: u32, channels: usize) -> Result<Self, ResampleFailure> {
         let inner = FftFixedInOut::<f32>::new(
             src_hz as usize,
             engine_hz as usize,
             resampler_block_frames(src_hz, engine_hz),
             channels,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let in_block = inner.input_frames_next();
         let out_block = inner.output_frames_next();
         let delay = inner.output_delay();
         Ok(Self {
             inner,
+            engine_hz,
             in_block,
             out_block,
             delay,
@@ -122,13 +124,12 @@ impl BlockResampler {
     }
 
     /// Runs one block (zero-padded after the source ended).
-    fn run_block(&mut self) -> Result<(), String> {
+    fn run_block(&mut self) -> Result<(), ResampleFailure> {
         for ch in &mut self.input {
             ch.resize(self.in_block, 0.0);
         }
         self.inner
-            .process_into_buffer(&self.input, &mut self.output, None)
-            .map_err(|e| e.to_string())?;
+            .process_into_buffer(&self.input, &mut self.output, None)?;
         for ch in &mut self.input {
             ch.clear();
         }
@@ -171,14 +172,14 @@ impl StemCursor {
         let resampler = if info.sample_rate_hz == engine_hz {
             None
         } else {
-            let r = BlockResampler::new(info.sample_rate_hz, engine_hz, channels).map_err(
-                |reason| StemError::Resample {
+            let r = BlockResampler::new(info.sample_rate_hz, engine_hz, channels).map_err(|e| {
+                StemError::Resample {
                     path: source.path().to_path_buf(),
                     from_hz: info.sample_rate_hz,
                     to_hz: engine_hz,
-                    reason,
-                },
-            )?;
+                    source: e,
+                }
+            })?;
             Some(r)
         };
         let mut cursor = Self {
@@ -274,11 +275,11 @@ impl StemCursor {
                     }
                     r.filled += got;
                 }
-                r.run_block().map_err(|reason| StemError::Resample {
+                r.run_block().map_err(|e| StemError::Resample {
                     path: self.source.path().to_path_buf(),
                     from_hz: self.source.info().sample_rate_hz,
-                    to_hz: 0,
-                    reason,
+                    to_hz: r.engine_hz,
+                    source: e,
                 })?;
             },
         };

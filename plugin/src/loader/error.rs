@@ -63,8 +63,8 @@ pub enum StemError {
         /// The panic message.
         message: String,
     },
-    /// The resampler could not be built for this rate pair.
-    #[error("{}: cannot resample {from_hz} Hz to {to_hz} Hz: {reason}", path.display())]
+    /// The resampler could not be built for this rate pair, or failed.
+    #[error("{}: cannot resample {from_hz} Hz to {to_hz} Hz: {source}", path.display())]
     Resample {
         /// The stem's file.
         path: PathBuf,
@@ -72,7 +72,19 @@ pub enum StemError {
         from_hz: u32,
         /// Engine rate.
         to_hz: u32,
-        /// Why.
-        reason: String,
+        /// rubato's error.
+        #[source]
+        source: ResampleFailure,
     },
+}
+
+/// rubato's error, from building the resampler or from running it.
+#[derive(Debug, thiserror::Error)]
+pub enum ResampleFailure {
+    /// No resampler fits the rate pair and block size.
+    #[error("{0}")]
+    Construction(#[from] rubato::ResamplerConstructionError),
+    /// A block could not be resampled.
+    #[error("{0}")]
+    Process(#[from] rubato::ResampleError),
 }

@@ -27,19 +27,8 @@ pub mod worker;
 
 pub use cache_link::{CacheConfig, CacheLink, CachePolicy, CacheStats, PersistedStats};
 pub use coordinator::LoaderStats;
-pub use error::StemError;
+pub use error::{ResampleFailure, StemError};
 pub use prepare::{
     PreparedSetlist, PreparedSong, PreparedStem, ProblemKind, Severity, StemProblem,
 };
 pub use source::{Damage, SourceInfo, SourceReader};
-
-/// The text of a caught panic.
-pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
-}

@@ -205,7 +205,7 @@ fn probe(path: &std::path::Path) -> (Option<SourceInfo>, Vec<(Severity, ProblemK
             vec![(Severity::Skipped, ProblemKind::Unplayable, e.to_string())],
         ),
         Err(panic) => {
-            let message = super::panic_message(&panic);
+            let message = crate::panic_message(&panic);
             let e = StemError::Panicked {
                 path: path.to_path_buf(),
                 message,

@@ -223,7 +223,7 @@ impl Workers {
                     .unwrap_or_default();
                 let err = StemError::Panicked {
                     path,
-                    message: super::panic_message(&panic),
+                    message: crate::panic_message(&panic),
                 };
                 self.fail_stem(&loaded, key, &err);
                 if let Some(s) = loaded.pool.get(slot) {

@@ -104,10 +104,7 @@ impl ControlThread {
             .spawn(move || {
                 let run = std::panic::AssertUnwindSafe(|| run(&player, &params, &shared, &s));
                 if let Err(p) = std::panic::catch_unwind(run) {
-                    tracing::error!(
-                        "trax control thread stopped: {}",
-                        crate::loader::panic_message(&p)
-                    );
+                    tracing::error!("trax control thread stopped: {}", crate::panic_message(&p));
                 }
             })?;
         Ok(Self {
