@@ -114,9 +114,25 @@ fn warm_then_cache_stats_verify_clear() {
     let first = run_ok(&["warm", demo, "--secs", "5"], &dir);
     assert!(first.contains("0 already cached"), "{first}");
     assert!(first.contains("0 write errors"), "{first}");
-    // Warming again finds everything cached and writes nothing.
+    // Warming again finds everything the first wrote. It may write the
+    // odd chunk a read-ahead of the first was still decoding when that
+    // warm moved on and stopped (seen under load: 1 of 270), never more
+    // than one per stem (18 in the demo).
     let second = run_ok(&["warm", demo, "--secs", "5"], &dir);
-    assert!(second.contains(": 0 chunks written"), "{second}");
+    let figure = |text: &str, after: &str| -> u64 {
+        let at = text
+            .find(after)
+            .unwrap_or_else(|| panic!("{after:?} in {text}"));
+        text[at + after.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("a number after {after:?} in {text}"))
+    };
+    let written_first = figure(&first, "s: ");
+    let (written_again, found) = (figure(&second, "s: "), figure(&second, "MB), "));
+    assert!(found >= written_first, "{first}\n{second}");
+    assert!(written_again <= 18, "{second}");
     let stats = run_ok(&["cache", "stats"], &dir);
     // The second warm read what the first wrote (the first may decode a
     // chunk twice when a window moves back: hits ≤ misses, not equal).
