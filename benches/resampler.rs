@@ -13,16 +13,17 @@ mod common;
 
 use std::time::Instant;
 
+use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
 use rubato::{
-    FftFixedInOut, Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType,
-    WindowFunction,
+    Async, Fft, FixedAsync, FixedSync, Resampler, SincInterpolationParameters,
+    SincInterpolationType, WindowFunction,
 };
 
 const ENGINE_HZ: usize = 48_000;
 
 /// Resamples planar `input` whole, returns planar output with the
 /// resampler's delay removed, trimmed to the expected length.
-fn run<R: Resampler<f32>>(r: &mut R, input: &[Vec<f32>], out_len: usize) -> Vec<Vec<f32>> {
+fn run(r: &mut dyn Resampler<f32>, input: &[Vec<f32>], out_len: usize) -> Vec<Vec<f32>> {
     let ch = input.len();
     let frames = input[0].len();
     let delay = r.output_delay();
@@ -38,8 +39,12 @@ fn run<R: Resampler<f32>>(r: &mut R, input: &[Vec<f32>], out_len: usize) -> Vec<
                     .collect()
             })
             .collect();
+        let frames_out = buf_out[0].len();
+        let block_in = SequentialSliceOfVecs::new(&block[..], ch, need).expect("input");
+        let mut block_out =
+            SequentialSliceOfVecs::new_mut(&mut buf_out[..], ch, frames_out).expect("output");
         let (_, written) = r
-            .process_into_buffer(&block, &mut buf_out, None)
+            .process_into_buffer(&block_in, &mut block_out, None)
             .expect("resample");
         for c in 0..ch {
             out[c].extend_from_slice(&buf_out[c][..written]);
@@ -54,21 +59,37 @@ fn run<R: Resampler<f32>>(r: &mut R, input: &[Vec<f32>], out_len: usize) -> Vec<
         .collect()
 }
 
-fn sinc(ratio: f64, taps: usize, oversampling: usize, ch: usize) -> SincFixedIn<f32> {
-    SincFixedIn::new(
+fn sinc(ratio: f64, taps: usize, oversampling: usize, ch: usize) -> Async<f32> {
+    Async::new_sinc(
         ratio,
         1.0,
-        SincInterpolationParameters {
+        &SincInterpolationParameters {
             sinc_len: taps,
-            f_cutoff: 0.95,
+            f_cutoff: Some(0.95),
             interpolation: SincInterpolationType::Cubic,
             oversampling_factor: oversampling,
             window: WindowFunction::BlackmanHarris2,
         },
         1024,
         ch,
+        FixedAsync::Input,
     )
     .expect("sinc")
+}
+
+/// The FFT resampler as the cursor builds it (both sides fixed, one FFT per
+/// block).
+fn fft(rate: usize, block: usize, ch: usize) -> Fft<f32> {
+    Fft::new_custom(
+        rate,
+        ENGINE_HZ,
+        block,
+        1,
+        ch,
+        WindowFunction::BlackmanHarris2,
+        FixedSync::Both,
+    )
+    .expect("fft")
 }
 
 /// RMS error in dB (relative to full scale) of `out` against the exact sine
@@ -155,7 +176,7 @@ fn main() {
         let out_len = (frames as u64 * ENGINE_HZ as u64).div_ceil(rate as u64) as usize;
         let secs = frames as f64 / rate as f64;
         let block = trax::loader::cursor::resampler_block_frames(rate, ENGINE_HZ as u32);
-        let mut fft = FftFixedInOut::<f32>::new(rate as usize, ENGINE_HZ, block, ch).expect("fft");
+        let mut fft = fft(rate as usize, block, ch);
         let t = Instant::now();
         run(&mut fft, &planar, out_len);
         let fft_speed = secs / t.elapsed().as_secs_f64();
@@ -190,7 +211,7 @@ fn main() {
                 .collect::<Vec<f32>>()];
             let out_len = frames * ENGINE_HZ / rate;
             let block = trax::loader::cursor::resampler_block_frames(rate as u32, ENGINE_HZ as u32);
-            let mut fft = FftFixedInOut::<f32>::new(rate, ENGINE_HZ, block, 1).expect("fft");
+            let mut fft = fft(rate, block, 1);
             let a = run(&mut fft, &input, out_len);
             let mut s = sinc(ENGINE_HZ as f64 / rate as f64, 256, 256, 1);
             let b = run(&mut s, &input, out_len);

@@ -116,15 +116,26 @@ fn check_stem(path: &std::path::Path) -> (bool, f32) {
     (resampled, worst)
 }
 
-/// Plain symphonia decode of `path`, resampled whole by rubato's
-/// `FftFixedInOut` from frame 0: the reference for resampled stems.
+/// Plain symphonia decode of `path`, resampled whole by rubato's `Fft`
+/// (both sides fixed, one FFT per block, as the cursor builds it) from
+/// frame 0, through planar buffers: the reference for resampled stems.
 fn rubato_whole(path: &std::path::Path, engine_hz: u32) -> Vec<f32> {
-    use rubato::{FftFixedInOut, Resampler};
+    use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
+    use rubato::{Fft, FixedSync, Resampler, WindowFunction};
     let (ch, rate, samples) = symphonia_full_decode(path);
     let info = SourceReader::open(path).unwrap().info().clone();
     let out_len = trax::loader::cursor::engine_length_frames(info.frames, rate, engine_hz) as usize;
     let block = trax::loader::cursor::resampler_block_frames(rate, engine_hz);
-    let mut r = FftFixedInOut::<f32>::new(rate as usize, engine_hz as usize, block, ch).unwrap();
+    let mut r = Fft::<f32>::new_custom(
+        rate as usize,
+        engine_hz as usize,
+        block,
+        1,
+        ch,
+        WindowFunction::BlackmanHarris2,
+        FixedSync::Both,
+    )
+    .unwrap();
     let (bi, bo, delay) = (
         r.input_frames_next(),
         r.output_frames_next(),
@@ -142,8 +153,9 @@ fn rubato_whole(path: &std::path::Path, engine_hz: u32) -> Vec<f32> {
                     .collect()
             })
             .collect();
-        r.process_into_buffer(&block_in, &mut block_out, None)
-            .unwrap();
+        let input = SequentialSliceOfVecs::new(&block_in[..], ch, bi).unwrap();
+        let mut output = SequentialSliceOfVecs::new_mut(&mut block_out[..], ch, bo).unwrap();
+        r.process_into_buffer(&input, &mut output, None).unwrap();
         for c in 0..ch {
             out[c].extend_from_slice(&block_out[c]);
         }

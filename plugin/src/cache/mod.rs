@@ -64,4 +64,8 @@ pub use store::{ChunkStore, Entry, StoreOptions, Usage, VerifyProblem, VerifyRep
 /// files). It is part of every key and every chunk header: bump it when
 /// any of them, or the stored values, change, and old entries become
 /// misses.
-pub const CACHE_FORMAT_VERSION: u16 = 1;
+///
+/// 2: rubato 5's FFT resampler rounds differently from 0.16's (by up to
+/// ≈ 1e-6, -120 dBFS): resampled stems decode to other values than
+/// version-1 chunks hold, and a hit must equal a fresh decode bit for bit.
+pub const CACHE_FORMAT_VERSION: u16 = 2;

@@ -1,8 +1,10 @@
 //! Loader threads: a stem read at the engine rate from any frame.
 //!
 //! A [`StemCursor`] wraps a [`SourceReader`] and, when the file's rate
-//! differs from the engine rate, a fixed-ratio FFT resampler (rubato
-//! `FftFixedInOut`). The resampler works in blocks of `in_block` source
+//! differs from the engine rate, a fixed-ratio FFT resampler (rubato's
+//! `Fft` with both sides fixed, one FFT per block: the filter rubato 0.16's
+//! `FftFixedInOut` had). Samples go in and out interleaved, as the reader
+//! decodes them and the slots hold them: no per-sample reshuffling. The resampler works in blocks of `in_block` source
 //! frames → `out_block` engine frames, and its output for one block depends
 //! only on that block and the one before. A seek therefore restarts it on a
 //! block boundary [`PREROLL_BLOCKS`] blocks before the target and drops the
@@ -23,7 +25,8 @@
 //! which matters with 30 stems to convert, and its error on a test sine is
 //! lower (see the README for the figures).
 
-use rubato::{FftFixedInOut, Resampler};
+use rubato::audioadapter_buffers::direct::InterleavedSlice;
+use rubato::{Fft, FixedSync, Resampler, WindowFunction};
 
 use super::error::{ResampleFailure, StemError};
 use super::source::SourceReader;
@@ -65,16 +68,18 @@ pub fn engine_length_frames(src_frames: u64, src_hz: u32, engine_hz: u32) -> u64
 }
 
 struct BlockResampler {
-    inner: FftFixedInOut<f32>,
+    inner: Fft<f32>,
     /// The rate it converts to, Hz (for error messages).
     engine_hz: u32,
     in_block: usize,
     out_block: usize,
     delay: usize,
     channels: usize,
-    input: Vec<Vec<f32>>,
+    /// Source frames of the block being gathered, interleaved.
+    input: Vec<f32>,
     filled: usize,
-    output: Vec<Vec<f32>>,
+    /// One block of output, interleaved.
+    output: Vec<f32>,
     /// Resampled frames not yet handed out, interleaved.
     ready: Vec<f32>,
     ready_pos: usize,
@@ -85,11 +90,14 @@ struct BlockResampler {
 
 impl BlockResampler {
     fn new(src_hz: u32, engine_hz: u32, channels: usize) -> Result<Self, ResampleFailure> {
-        let inner = FftFixedInOut::<f32>::new(
+        let inner = Fft::<f32>::new_custom(
             src_hz as usize,
             engine_hz as usize,
             resampler_block_frames(src_hz, engine_hz),
+            1,
             channels,
+            WindowFunction::BlackmanHarris2,
+            FixedSync::Both,
         )?;
         let in_block = inner.input_frames_next();
         let out_block = inner.output_frames_next();
@@ -101,9 +109,9 @@ impl BlockResampler {
             out_block,
             delay,
             channels,
-            input: vec![Vec::with_capacity(in_block); channels],
+            input: Vec::with_capacity(in_block * channels),
             filled: 0,
-            output: vec![vec![0.0; out_block]; channels],
+            output: vec![0.0; out_block * channels],
             ready: Vec::with_capacity(out_block * channels),
             ready_pos: 0,
             discard: 0,
@@ -113,9 +121,7 @@ impl BlockResampler {
 
     fn reset(&mut self, discard: u64) {
         self.inner.reset();
-        for ch in &mut self.input {
-            ch.clear();
-        }
+        self.input.clear();
         self.filled = 0;
         self.ready.clear();
         self.ready_pos = 0;
@@ -125,24 +131,19 @@ impl BlockResampler {
 
     /// Runs one block (zero-padded after the source ended).
     fn run_block(&mut self) -> Result<(), ResampleFailure> {
-        for ch in &mut self.input {
-            ch.resize(self.in_block, 0.0);
-        }
-        self.inner
-            .process_into_buffer(&self.input, &mut self.output, None)?;
-        for ch in &mut self.input {
-            ch.clear();
-        }
+        let ch = self.channels;
+        self.input.resize(self.in_block * ch, 0.0);
+        let input = InterleavedSlice::new(&self.input[..], ch, self.in_block)?;
+        let mut output = InterleavedSlice::new_mut(&mut self.output[..], ch, self.out_block)?;
+        self.inner.process_into_buffer(&input, &mut output, None)?;
+        self.input.clear();
         self.filled = 0;
         self.ready.clear();
         self.ready_pos = 0;
         let skip = self.discard.min(self.out_block as u64) as usize;
         self.discard -= skip as u64;
-        for i in skip..self.out_block {
-            for ch in 0..self.channels {
-                self.ready.push(self.output[ch][i]);
-            }
-        }
+        self.ready
+            .extend_from_slice(&self.output[skip * ch..self.out_block * ch]);
         Ok(())
     }
 }
@@ -155,7 +156,6 @@ pub struct StemCursor {
     channels: usize,
     length_frames: u64,
     position: u64,
-    src_buf: Vec<f32>,
     /// Rounds output to the cache's grid (samples that are not exact
     /// integers of the source: see [`crate::cache::samples`]).
     on_grid: bool,
@@ -188,7 +188,6 @@ impl StemCursor {
             channels,
             length_frames: engine_length_frames(info.frames, info.sample_rate_hz, engine_hz),
             position: 0,
-            src_buf: Vec::new(),
             on_grid: info.sample_origin(engine_hz) == crate::cache::SampleOrigin::Other,
         };
         if let Some(r) = cursor.resampler.as_mut() {
@@ -264,14 +263,10 @@ impl StemCursor {
                     break n;
                 }
                 while r.filled < r.in_block && !r.source_done {
-                    self.src_buf.clear();
-                    let got = self.source.read(&mut self.src_buf, r.in_block - r.filled)?;
+                    let got = self.source.read(&mut r.input, r.in_block - r.filled)?;
                     if got == 0 {
                         r.source_done = true;
                         break;
-                    }
-                    for (i, s) in self.src_buf.iter().enumerate() {
-                        r.input[i % self.channels].push(*s);
                     }
                     r.filled += got;
                 }

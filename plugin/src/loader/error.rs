@@ -87,4 +87,7 @@ pub enum ResampleFailure {
     /// A block could not be resampled.
     #[error("{0}")]
     Process(#[from] rubato::ResampleError),
+    /// A block buffer did not fit the resampler's sizes (a bug).
+    #[error("{0}")]
+    Buffer(#[from] rubato::audioadapter_buffers::SizeError),
 }
