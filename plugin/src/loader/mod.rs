@@ -7,7 +7,8 @@
 //! - [`source`], [`cursor`]: symphonia decoding and rubato resampling, with
 //!   accurate seeks;
 //! - [`prepare`]: probing a setlist;
-//! - [`cache_link`]: reading and writing chunks through the chunk cache.
+//! - [`cache_link`]: reading and writing chunks through the chunk cache;
+//!   [`cache_stats`]: its counters.
 //!
 //! Nothing here runs on the audio thread; [`crate::bridge`] is the only
 //! way across.
@@ -18,6 +19,7 @@
 )]
 
 pub mod cache_link;
+pub mod cache_stats;
 pub mod coordinator;
 pub mod cursor;
 pub mod error;
