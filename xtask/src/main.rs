@@ -306,7 +306,9 @@ fn test(extra: &[String]) -> Result<()> {
     let mut rest = suite(&["--workspace"]);
     rest.args(extra).args(["--", "--skip", "jack::"]);
     run(rest)?;
-    let mut jack = suite(&["--workspace"]);
+    // --workspace keeps the features (and so the build) of the step above;
+    // --test main runs only the suite, so the last line is the JACK test's.
+    let mut jack = suite(&["--workspace", "--test", "main"]);
     jack.args(extra).args(["--", "jack::"]);
     run(jack)
 }
