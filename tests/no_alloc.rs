@@ -106,19 +106,12 @@ fn the_checker_catches_an_allocation() {
         println!("not caught: {}", v.len());
         return;
     }
-    let exe = std::env::current_exe().expect("test binary");
-    let child = std::process::Command::new(exe)
-        .args([
-            "no_alloc::the_checker_catches_an_allocation",
-            "--exact",
-            "--test-threads=1",
-        ])
-        .env("TRAX_ALLOC_PROVOKE", "1")
-        .output()
-        .expect("run child");
-    let stderr = String::from_utf8_lossy(&child.stderr);
+    let (code, stderr) = common::run_child_test(
+        "no_alloc::the_checker_catches_an_allocation",
+        "TRAX_ALLOC_PROVOKE",
+    );
     assert!(
-        !child.status.success(),
+        code != Some(0),
         "an allocation inside the checker did not abort: {stderr}"
     );
     assert!(

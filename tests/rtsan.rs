@@ -16,8 +16,6 @@
 
 use crate::common;
 
-use std::process::Command;
-
 use rtsan_standalone::{realtime_enter, realtime_exit};
 
 /// Whether the sanitizer is linked; fails where it is required.
@@ -60,18 +58,11 @@ fn the_sanitizer_catches_a_violation() {
         println!("not caught: {}", v.len());
         return;
     }
-    let exe = std::env::current_exe().expect("test binary");
-    let status = Command::new(exe)
-        .args([
-            "rtsan::the_sanitizer_catches_a_violation",
-            "--exact",
-            "--test-threads=1",
-        ])
-        .env("TRAX_RTSAN_PROVOKE", "1")
-        .output()
-        .expect("run child");
-    let stderr = String::from_utf8_lossy(&status.stderr);
-    assert_eq!(status.status.code(), Some(43), "child: {stderr}");
+    let (code, stderr) = common::run_child_test(
+        "rtsan::the_sanitizer_catches_a_violation",
+        "TRAX_RTSAN_PROVOKE",
+    );
+    assert_eq!(code, Some(43), "child: {stderr}");
     assert!(stderr.contains("RealtimeSanitizer"), "{stderr}");
 }
 
@@ -96,18 +87,11 @@ fn a_request_that_wakes_the_loader_is_flagged_without_the_exception() {
         println!("not caught");
         return;
     }
-    let exe = std::env::current_exe().expect("test binary");
-    let child = Command::new(exe)
-        .args([
-            "rtsan::a_request_that_wakes_the_loader_is_flagged_without_the_exception",
-            "--exact",
-            "--test-threads=1",
-        ])
-        .env("TRAX_RTSAN_WAKE", "1")
-        .output()
-        .expect("run child");
-    let stderr = String::from_utf8_lossy(&child.stderr);
-    assert_eq!(child.status.code(), Some(43), "child: {stderr}");
+    let (code, stderr) = common::run_child_test(
+        "rtsan::a_request_that_wakes_the_loader_is_flagged_without_the_exception",
+        "TRAX_RTSAN_WAKE",
+    );
+    assert_eq!(code, Some(43), "child: {stderr}");
     assert!(
         stderr.contains("RealtimeSanitizer") && stderr.contains("syscall"),
         "the child was flagged for something else than the wake's system call: {stderr}"

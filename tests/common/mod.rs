@@ -208,3 +208,20 @@ pub fn reference_render(setlist: &Path, song: usize, rate: u32, frames: usize) -
     out.resize(frames * 2, 0.0);
     out
 }
+
+/// Runs test `test` (its full path in this binary, e.g.
+/// `"rtsan::the_sanitizer_catches_a_violation"`) alone in a child process
+/// with `var` set, for tests whose expected outcome is an abort. Returns
+/// the child's exit code (`None` if a signal ended it) and its stderr.
+pub fn run_child_test(test: &str, var: &str) -> (Option<i32>, String) {
+    let exe = std::env::current_exe().expect("test binary");
+    let child = std::process::Command::new(exe)
+        .args([test, "--exact", "--test-threads=1"])
+        .env(var, "1")
+        .output()
+        .expect("run the child test");
+    (
+        child.status.code(),
+        String::from_utf8_lossy(&child.stderr).into_owned(),
+    )
+}
