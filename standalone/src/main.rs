@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("error,symphonia_core=off,symphonia_bundle_flac=off,symphonia_bundle_mp3=off,symphonia_codec_vorbis=off,symphonia_format_ogg=off,symphonia_format_riff=off,symphonia_format_isomp4=off,symphonia_format_mkv=off,symphonia_codec_pcm=off,symphonia_format_caf=off")
+                tracing_subscriber::EnvFilter::new("error,symphonia_core=off,symphonia_bundle_flac=off,symphonia_bundle_mp3=off,symphonia_codec_vorbis=off,symphonia_format_ogg=off,symphonia_format_riff=off,symphonia_format_isomp4=off,symphonia_format_mkv=off,symphonia_codec_pcm=off,symphonia_format_caf=off,symphonia_common=off,symphonia_metadata=off,symphonia_codec_aac=off,symphonia_codec_alac=off,symphonia_codec_adpcm=off")
             }),
         )
         .with_writer(std::io::stderr)

@@ -63,46 +63,55 @@ pub fn corpus_songs() -> Vec<PathBuf> {
 /// Decodes `path` whole with plain symphonia (gapless, no seeking), as
 /// interleaved f32 with the file's channels. Independent of Trax's reader.
 pub fn symphonia_full_decode(path: &Path) -> (usize, u32, Vec<f32>) {
-    use symphonia::core::audio::SampleBuffer;
-    use symphonia::core::codecs::DecoderOptions;
-    use symphonia::core::formats::FormatOptions;
+    use symphonia::core::codecs::audio::AudioDecoderOptions;
+    use symphonia::core::formats::probe::Hint;
+    use symphonia::core::formats::{FormatOptions, TrackType};
     use symphonia::core::io::MediaSourceStream;
     use symphonia::core::meta::MetadataOptions;
-    use symphonia::core::probe::Hint;
     let file = std::fs::File::open(path).expect("open");
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
     if let Some(e) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(e);
     }
-    let opts = FormatOptions {
-        enable_gapless: true,
-        ..Default::default()
-    };
     let mut format = symphonia::default::get_probe()
-        .format(&hint, mss, &opts, &MetadataOptions::default())
-        .expect("probe")
-        .format;
-    let track = format.default_track().expect("track").clone();
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .expect("probe");
+    let track = format
+        .default_track(TrackType::Audio)
+        .expect("track")
+        .clone();
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .expect("audio track")
+        .clone();
     let mut dec = symphonia::default::get_codecs()
-        .make(&track.codec_params, &DecoderOptions::default())
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .expect("decoder");
-    let channels = track.codec_params.channels.expect("channels").count();
-    let rate = track.codec_params.sample_rate.expect("rate");
+    let channels = params.channels.as_ref().expect("channels").count();
+    let rate = params.sample_rate.expect("rate");
     let mut out = Vec::new();
-    while let Ok(packet) = format.next_packet() {
-        if packet.track_id() != track.id {
+    let mut samples = Vec::new();
+    while let Ok(Some(packet)) = format.next_packet() {
+        if packet.track_id != track.id {
             continue;
         }
         let Ok(buf) = dec.decode(&packet) else {
             continue;
         };
-        let mut sb = SampleBuffer::<f32>::new(buf.capacity() as u64, *buf.spec());
-        sb.copy_interleaved_ref(buf);
-        // Frames at negative timestamps (an Ogg stream starting with a
-        // negative granule position) come before the start: drop them.
-        let before_zero = (-(packet.ts() as i64)).max(0) as usize * channels;
-        out.extend_from_slice(&sb.samples()[before_zero.min(sb.samples().len())..]);
+        // The decoder trims the encoder delay and padding (gapless): its
+        // output, concatenated, is the stream from frame 0. (Timestamps are
+        // not used: symphonia 0.6 stamps the first page of an Ogg stream
+        // with a negative granule position early; see SourceReader.)
+        buf.copy_to_vec_interleaved::<f32>(&mut samples);
+        out.extend_from_slice(&samples);
     }
     (channels, rate, out)
 }

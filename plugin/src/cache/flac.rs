@@ -19,9 +19,10 @@ use std::io::Cursor;
 
 use flacenc::component::BitRepr;
 use flacenc::error::Verify;
-use symphonia::core::audio::{AudioBufferRef, Signal};
-use symphonia::core::codecs::{Decoder, DecoderOptions};
-use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::audio::{Audio, GenericAudioBufferRef};
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::CodecParameters;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::MediaSourceStream;
 
 use super::samples::Depth;
@@ -179,10 +180,14 @@ fn decode_inner(
     cursor.set_position(start);
     let mss = MediaSourceStream::new(Box::new(cursor), Default::default());
     let mut reader =
-        symphonia::default::formats::FlacReader::try_new(mss, &FormatOptions::default())?;
-    let track = reader.default_track().ok_or(FlacError::NoTrack)?;
-    let params = track.codec_params.clone();
-    let found_channels = params.channels.map(|c| c.count());
+        symphonia::default::formats::FlacReader::try_new(mss, FormatOptions::default())?;
+    let track = reader
+        .default_track(TrackType::Audio)
+        .ok_or(FlacError::NoTrack)?;
+    let Some(CodecParameters::Audio(params)) = track.codec_params.clone() else {
+        return Err(FlacError::NoTrack);
+    };
+    let found_channels = params.channels.as_ref().map(|c| c.count());
     if found_channels != Some(usize::from(channels))
         || params.bits_per_sample != Some(u32::from(depth.bits))
     {
@@ -195,13 +200,14 @@ fn decode_inner(
     }
     let mut decoder = symphonia::default::codecs::FlacDecoder::try_new(
         &params,
-        &DecoderOptions { verify: true },
+        &AudioDecoderOptions::default().verify(true),
     )?;
     let shift = 32 - u32::from(depth.bits);
     let mut frames = 0u64;
     loop {
         let packet = match reader.next_packet() {
-            Ok(p) => p,
+            Ok(Some(p)) => p,
+            Ok(None) => break,
             Err(symphonia::core::errors::Error::IoError(e))
                 if e.kind() == std::io::ErrorKind::UnexpectedEof =>
             {
@@ -209,7 +215,7 @@ fn decode_inner(
             }
             Err(e) => return Err(e.into()),
         };
-        let AudioBufferRef::S32(buf) = decoder.decode(&packet)? else {
+        let GenericAudioBufferRef::S32(buf) = decoder.decode(&packet)? else {
             return Err(FlacError::NotInteger);
         };
         let n = buf.frames();
@@ -219,11 +225,10 @@ fn decode_inner(
                 max_frames: u64::from(max_frames),
             });
         }
-        let planes = buf.planes();
-        let planes = planes.planes();
+        let planes: Vec<&[i32]> = buf.iter_planes().collect();
         out.reserve(n * planes.len());
         for i in 0..n {
-            for plane in planes {
+            for plane in &planes {
                 // symphonia left-aligns samples in i32: undo it.
                 out.push(plane[i] >> shift);
             }

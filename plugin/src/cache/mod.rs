@@ -68,4 +68,10 @@ pub use store::{ChunkStore, Entry, StoreOptions, Usage, VerifyProblem, VerifyRep
 /// 2: rubato 5's FFT resampler rounds differently from 0.16's (by up to
 /// ≈ 1e-6, -120 dBFS): resampled stems decode to other values than
 /// version-1 chunks hold, and a hit must equal a fresh decode bit for bit.
-pub const CACHE_FORMAT_VERSION: u16 = 2;
+///
+/// 3: symphonia 0.6 no longer clamps lossy decoders' output to ±1 (an MP3's
+/// overs now decode above 0 dBFS), and an Ogg stream whose first page is
+/// stamped early is no longer cut by the stamp's error (see
+/// `loader::source`): those stems decode to other values than version-2
+/// chunks hold.
+pub const CACHE_FORMAT_VERSION: u16 = 3;

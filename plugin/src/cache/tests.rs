@@ -489,29 +489,33 @@ fn concurrent_writers_and_readers_never_see_damage() {
 
 /// Decodes up to `max_frames` of a corpus file with plain symphonia.
 fn decode_corpus(path: &Path, max_frames: usize) -> Option<(u8, Option<u32>, Vec<f32>)> {
-    use symphonia::core::audio::SampleBuffer;
+    use symphonia::core::formats::TrackType;
     let file = fs::File::open(path).ok()?;
     let mss = symphonia::core::io::MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = symphonia::core::probe::Hint::new();
+    let mut hint = symphonia::core::formats::probe::Hint::new();
     hint.with_extension(path.extension()?.to_str()?);
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &Default::default(), &Default::default())
+    let mut reader = symphonia::default::get_probe()
+        .probe(&hint, mss, Default::default(), Default::default())
         .ok()?;
-    let mut reader = probed.format;
-    let params = reader.default_track()?.codec_params.clone();
-    let channels = params.channels?.count() as u8;
+    let params = reader
+        .default_track(TrackType::Audio)?
+        .codec_params
+        .as_ref()?
+        .audio()?
+        .clone();
+    let channels = params.channels.as_ref()?.count() as u8;
     let mut decoder = symphonia::default::get_codecs()
-        .make(&params, &Default::default())
+        .make_audio_decoder(&params, &Default::default())
         .ok()?;
     let mut samples = Vec::new();
+    let mut packet_samples = Vec::new();
     while samples.len() < max_frames * usize::from(channels) {
-        let Ok(packet) = reader.next_packet() else {
+        let Ok(Some(packet)) = reader.next_packet() else {
             break;
         };
         let buf = decoder.decode(&packet).ok()?;
-        let mut sb = SampleBuffer::<f32>::new(buf.capacity() as u64, *buf.spec());
-        sb.copy_interleaved_ref(buf);
-        samples.extend_from_slice(sb.samples());
+        buf.copy_to_vec_interleaved::<f32>(&mut packet_samples);
+        samples.extend_from_slice(&packet_samples);
     }
     samples.truncate(max_frames * usize::from(channels));
     Some((channels, params.bits_per_sample, samples))

@@ -9,7 +9,7 @@
 //! time, and records a [`Damage`] that the loader reports.
 //!
 //! A hole or an early end seen after a seek is not trusted on its own:
-//! symphonia's FLAC demuxer (0.5) resets its frame parser on a seek only if
+//! symphonia's FLAC demuxer (0.5 and 0.6) resets its frame parser on a seek only if
 //! the seek moved the reader, so a seek that lands where the reader already
 //! was (every seek in a file under ≈ 16 KB, and a rare bisection step in a
 //! larger one) keeps the frame number parsed before it; every later frame
@@ -23,12 +23,13 @@
 mod damage;
 mod downmix;
 mod probe;
+mod stamps;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions, CODEC_ID_NULL_AUDIO};
+use symphonia::core::codecs::CodecParameters;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatReader, SeekMode, SeekTo};
 use symphonia::core::units::TimeBase;
@@ -58,11 +59,12 @@ const LOSSY_PREROLL_FRAMES: u64 = 4 * 1152;
 pub struct SourceReader {
     path: PathBuf,
     format: Box<dyn FormatReader>,
-    decoder: Box<dyn Decoder>,
+    decoder: Box<dyn AudioDecoder>,
     track_id: u32,
     time_base: Option<TimeBase>,
     info: SourceInfo,
-    sample_buf: Option<SampleBuffer<f32>>,
+    /// A decoded packet, interleaved with the file's channels.
+    sample_buf: Vec<f32>,
     /// Decoded frames (output channels, interleaved) not yet handed out;
     /// `pending[pending_pos..]` starts at frame `position`.
     pending: Vec<f32>,
@@ -80,6 +82,9 @@ pub struct SourceReader {
     /// Where a sequential read found the audio ending before the header's
     /// length: an end at or past it after a seek needs no second read.
     confirmed_end_frames: Option<u64>,
+    /// Packets stamped before `.0` (time-base units) start `.1` frames
+    /// later than their timestamps say (see [`Self::find_early_stamp_shift`]).
+    early_stamp_shift: Option<(i64, i64)>,
     damage: Vec<Damage>,
 }
 
@@ -132,17 +137,25 @@ impl SourceReader {
         let track = format
             .tracks()
             .iter()
-            .find(|t| {
-                t.codec_params.codec != CODEC_TYPE_NULL && t.codec_params.sample_rate.is_some()
+            .find(|t| match &t.codec_params {
+                Some(CodecParameters::Audio(p)) => {
+                    p.codec != CODEC_ID_NULL_AUDIO && p.sample_rate.is_some()
+                }
+                _ => false,
             })
             .ok_or_else(|| StemError::Corrupt {
                 path: path.to_path_buf(),
                 reason: "no audio track".into(),
             })?;
-        let params = track.codec_params.clone();
+        let Some(CodecParameters::Audio(params)) = track.codec_params.clone() else {
+            unreachable!("the track was chosen for its audio parameters");
+        };
         let track_id = track.id;
+        let time_base = track.time_base;
+        let header_frames = track.num_frames;
+        let stamped_start_ts = track.start_ts.get() + i64::from(track.delay.unwrap_or(0));
         let sample_rate_hz = params.sample_rate.unwrap_or(0);
-        let file_channels = params.channels.map_or(0, |c| c.count()) as u16;
+        let file_channels = params.channels.as_ref().map_or(0, |c| c.count()) as u16;
         if sample_rate_hz == 0 || sample_rate_hz > 768_000 {
             return Err(StemError::Corrupt {
                 path: path.to_path_buf(),
@@ -156,7 +169,7 @@ impl SourceReader {
             });
         }
         let decoder = symphonia::default::get_codecs()
-            .make(&params, &DecoderOptions::default())
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| open_error(path, e))?;
         let (codec, lossy) = codec_name(params.codec);
         let mut reader = Self {
@@ -164,7 +177,7 @@ impl SourceReader {
             format,
             decoder,
             track_id,
-            time_base: params.time_base,
+            time_base,
             info: SourceInfo {
                 sample_rate_hz,
                 file_channels,
@@ -175,7 +188,7 @@ impl SourceReader {
                 lossy,
                 file_bytes,
             },
-            sample_buf: None,
+            sample_buf: Vec::new(),
             pending: Vec::new(),
             pending_pos: 0,
             position: 0,
@@ -183,13 +196,17 @@ impl SourceReader {
             skip_before: None,
             provenance: Provenance::Sequential,
             confirmed_end_frames: None,
+            early_stamp_shift: None,
             damage: Vec::new(),
         };
+        if stamped_start_ts < 0 {
+            reader.find_early_stamp_shift(stamped_start_ts)?;
+        }
         // A header length of 0 or beyond the limit is taken as unknown
         // (e.g. an Ogg whose first granule position is negative yields a
         // wrapped-around length): count the packets instead.
         let max_frames = MAX_SOURCE_SECS * sample_rate_hz as u64;
-        reader.info.frames = match params.n_frames {
+        reader.info.frames = match header_frames {
             Some(n) if n > 0 && n <= max_frames => n,
             _ => reader.count_frames()?,
         };
@@ -208,13 +225,12 @@ impl SourceReader {
         let mut end = 0u64;
         loop {
             match self.format.next_packet() {
-                Ok(p) if p.track_id() == self.track_id => {
-                    let packet_end =
-                        self.ts_to_frames_signed(p.ts()) + self.ts_to_frames(p.dur()) as i64;
+                Ok(Some(p)) if p.track_id == self.track_id => {
+                    let packet_end = self.first_frame(&p) + self.ts_to_frames(p.dur.get()) as i64;
                     end = end.max(packet_end.max(0) as u64);
                 }
-                Ok(_) => {}
-                Err(_) => break,
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
             }
         }
         if end == 0 {
@@ -279,42 +295,6 @@ impl SourceReader {
         std::mem::take(&mut self.damage)
     }
 
-    fn ts_to_frames(&self, ts: u64) -> u64 {
-        match self.time_base {
-            Some(tb)
-                if !(tb.numer == 1 && tb.denom == self.info.sample_rate_hz) && tb.denom > 0 =>
-            {
-                (ts as u128 * tb.numer as u128 * self.info.sample_rate_hz as u128
-                    / tb.denom as u128) as u64
-            }
-            _ => ts,
-        }
-    }
-
-    /// Like [`Self::ts_to_frames`] for a timestamp that may be negative
-    /// (stored wrapped around in a `u64`, as symphonia does for an Ogg
-    /// stream whose first granule position is negative).
-    fn ts_to_frames_signed(&self, ts: u64) -> i64 {
-        let signed = ts as i64;
-        if signed < 0 {
-            -(self.ts_to_frames(signed.unsigned_abs()) as i64)
-        } else {
-            self.ts_to_frames(ts) as i64
-        }
-    }
-
-    fn frames_to_ts(&self, frames: u64) -> u64 {
-        match self.time_base {
-            Some(tb)
-                if !(tb.numer == 1 && tb.denom == self.info.sample_rate_hz) && tb.numer > 0 =>
-            {
-                (frames as u128 * tb.denom as u128
-                    / (tb.numer as u128 * self.info.sample_rate_hz as u128)) as u64
-            }
-            _ => frames,
-        }
-    }
-
     /// Positions the reader so the next [`Self::read`] returns frame `frame`
     /// exactly (accurate seek; lossy codecs are primed with a few frames of
     /// pre-roll that are decoded and dropped).
@@ -331,7 +311,7 @@ impl SourceReader {
         let ts = self.frames_to_ts(seek_to);
         let res = self.format.seek(
             SeekMode::Accurate,
-            SeekTo::TimeStamp {
+            SeekTo::Timestamp {
                 ts,
                 track_id: self.track_id,
             },
@@ -393,8 +373,9 @@ impl SourceReader {
         self.pending_pos = 0;
         let packet = loop {
             match self.format.next_packet() {
-                Ok(p) if p.track_id() == self.track_id => break p,
-                Ok(_) => continue,
+                Ok(Some(p)) if p.track_id == self.track_id => break p,
+                Ok(Some(_)) => continue,
+                Ok(None) => return self.finish(),
                 Err(SymphoniaError::IoError(e))
                     if e.kind() == std::io::ErrorKind::UnexpectedEof =>
                 {
@@ -414,9 +395,9 @@ impl SourceReader {
                 }
             }
         };
-        let start = self.ts_to_frames_signed(packet.ts());
+        let start = self.first_frame(&packet);
         if let Some(skip) = self.skip_before {
-            if start + (self.ts_to_frames(packet.dur()) as i64) <= skip {
+            if start + (self.ts_to_frames(packet.dur.get()) as i64) <= skip {
                 return Ok(()); // before the pre-roll of a scanning seek
             }
             self.skip_before = None;
@@ -442,21 +423,9 @@ impl SourceReader {
         if frames == 0 {
             return Ok(());
         }
-        let spec = *decoded.spec();
-        let need = decoded.capacity() as u64;
-        if self
-            .sample_buf
-            .as_ref()
-            .is_none_or(|b| (b.capacity() as u64) < need * spec.channels.count() as u64)
-        {
-            self.sample_buf = Some(SampleBuffer::new(need, spec));
-        }
-        let Some(buf) = self.sample_buf.as_mut() else {
-            return Ok(());
-        };
-        buf.copy_interleaved_ref(decoded);
-        let samples = buf.samples();
-        let file_ch = spec.channels.count().max(1);
+        let file_ch = decoded.spec().channels().count().max(1);
+        decoded.copy_to_vec_interleaved(&mut self.sample_buf);
+        let samples = &self.sample_buf;
         let position = self.position as i64;
         let end = start + frames as i64;
         if end <= position {

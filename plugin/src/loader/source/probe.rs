@@ -3,11 +3,12 @@
 use std::fs::File;
 use std::path::Path;
 
+use symphonia::core::codecs::audio::AudioCodecId;
 use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
 
 use crate::loader::error::StemError;
 
@@ -47,18 +48,18 @@ impl SourceInfo {
     }
 }
 
-pub(super) fn codec_name(codec: symphonia::core::codecs::CodecType) -> (&'static str, bool) {
-    use symphonia::core::codecs as c;
+pub(super) fn codec_name(codec: AudioCodecId) -> (&'static str, bool) {
+    use symphonia::core::codecs::audio::well_known as c;
     match codec {
-        c::CODEC_TYPE_FLAC => ("flac", false),
-        c::CODEC_TYPE_MP3 => ("mp3", true),
-        c::CODEC_TYPE_MP2 => ("mp2", true),
-        c::CODEC_TYPE_MP1 => ("mp1", true),
-        c::CODEC_TYPE_VORBIS => ("vorbis", true),
-        c::CODEC_TYPE_AAC => ("aac", true),
-        c::CODEC_TYPE_ALAC => ("alac", false),
-        c::CODEC_TYPE_OPUS => ("opus", true),
-        c::CODEC_TYPE_ADPCM_IMA_WAV | c::CODEC_TYPE_ADPCM_MS => ("adpcm", true),
+        c::CODEC_ID_FLAC => ("flac", false),
+        c::CODEC_ID_MP3 => ("mp3", true),
+        c::CODEC_ID_MP2 => ("mp2", true),
+        c::CODEC_ID_MP1 => ("mp1", true),
+        c::CODEC_ID_VORBIS => ("vorbis", true),
+        c::CODEC_ID_AAC => ("aac", true),
+        c::CODEC_ID_ALAC => ("alac", false),
+        c::CODEC_ID_OPUS => ("opus", true),
+        c::CODEC_ID_ADPCM_IMA_WAV | c::CODEC_ID_ADPCM_MS => ("adpcm", true),
         _ => ("pcm", false),
     }
 }
@@ -87,25 +88,30 @@ pub(super) fn open_error(path: &Path, err: SymphoniaError) -> StemError {
 }
 
 /// Opens the container of `file` (at `path`, for the extension hint and
-/// errors) with gapless playback on.
-pub(super) fn probe_format(path: &Path, file: File) -> Result<Box<dyn FormatReader>, StemError> {
+/// errors). Gapless trimming (encoder delay and padding) is the decoder's
+/// ([`symphonia::core::codecs::audio::AudioDecoderOptions::gapless`], on by
+/// default).
+pub(super) fn probe_format(
+    path: &Path,
+    file: File,
+) -> Result<Box<dyn FormatReader + 'static>, StemError> {
     let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    let format_opts = FormatOptions {
-        enable_gapless: true,
-        ..FormatOptions::default()
-    };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &format_opts, &MetadataOptions::default())
+    symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .map_err(|e| match e {
             SymphoniaError::Unsupported(_) => StemError::Unsupported {
                 path: path.to_path_buf(),
                 what: "not a recognised audio format".into(),
             },
             other => open_error(path, other),
-        })?;
-    Ok(probed.format)
+        })
 }
