@@ -18,6 +18,7 @@
 
 pub mod bridge;
 pub mod cache;
+pub mod editor;
 pub mod engine;
 pub mod loader;
 pub mod player;

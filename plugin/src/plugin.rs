@@ -11,6 +11,7 @@
 #![allow(unsafe_code)] // nice-plug's export macros define the C entry points.
 
 pub mod control;
+pub mod gui_commands;
 pub mod params;
 
 use std::num::NonZeroU32;
@@ -22,6 +23,7 @@ use nice_plug::prelude::*;
 use crate::engine::output::apply_gain_and_sanitize;
 use crate::{Engine, Player, PlayerConfig};
 use control::{load_state, ControlThread, Shared};
+use gui_commands::{gui_queue, GuiCommand};
 use params::TraxParams;
 
 /// Offline, how long `process()` waits for the loader (a setlist being
@@ -45,6 +47,8 @@ pub struct Trax {
     offline: bool,
     /// Audio-thread state.
     rt: RtState,
+    /// The editor's commands (the producer is in [`Shared`]).
+    gui_rx: rtrb::Consumer<GuiCommand>,
 }
 
 /// What `process()` remembers between blocks.
@@ -74,9 +78,13 @@ struct FollowState {
 impl Default for Trax {
     fn default() -> Self {
         let params = TraxParams::default();
+        let (gui_tx, gui_rx) = gui_queue();
+        let shared = Shared::default();
+        *shared.gui_commands.lock() = Some(gui_tx);
         Self {
             params: Arc::new(params),
-            shared: Arc::new(Shared::default()),
+            shared: Arc::new(shared),
+            gui_rx,
             control: None,
             engine: None,
             rate_hz: 0,
@@ -95,43 +103,16 @@ impl Trax {
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }
-}
 
-impl Plugin for Trax {
-    const NAME: &'static str = "Trax";
-    const VENDOR: &'static str = "Trax";
-    const URL: &'static str = "https://example.invalid/trax";
-    const EMAIL: &'static str = "trax@example.invalid";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
-        main_input_channels: None,
-        main_output_channels: NonZeroU32::new(2),
-        aux_input_ports: &[],
-        aux_output_ports: &[],
-        names: PortNames::const_default(),
-    }];
-
-    // Program changes need the full MIDI level.
-    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
-    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
-
-    type SysExMessage = ();
-    type Editor = ();
-    type BackgroundTask = ();
-
-    fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
+    /// The parameters and persisted state.
+    pub fn params_arc(&self) -> &Arc<TraxParams> {
+        &self.params
     }
 
-    fn activate(
-        &mut self,
-        _audio_io_layout: &AudioIOLayout,
-        buffer_config: &BufferConfig,
-        _context: &mut impl ActivateContext<Self>,
-    ) -> bool {
-        let rate_hz = buffer_config.sample_rate.round() as u32;
-        let offline = buffer_config.process_mode == nice_plug::prelude::ProcessMode::Offline;
+    /// What `activate()` does, without a host: a player and engine at
+    /// `rate_hz` and the control thread that loads the setlist. `false` if
+    /// they cannot start (logged).
+    pub fn start(&mut self, rate_hz: u32, offline: bool) -> bool {
         let mode = if offline {
             crate::ProcessMode::Offline
         } else {
@@ -165,6 +146,8 @@ impl Plugin for Trax {
                 Err(e) => tracing::warn!("trax: chunk cache off: {e}"),
             }
         }
+        *self.shared.engine_stats.lock() = Some(Arc::clone(player.engine_stats()));
+        *self.shared.engine_rate_hz.lock() = rate_hz;
         // A new player has loaded nothing yet (before the thread starts: it
         // may finish a load at once).
         self.shared
@@ -185,6 +168,88 @@ impl Plugin for Trax {
         true
     }
 
+    /// The start of every block, before events and rendering: the engine's
+    /// commands, a new setlist, held notes, parameter changes and the
+    /// editor's commands. Realtime-safe (offline it may wait for the
+    /// loader). Does nothing before [`Self::start`].
+    pub fn begin_block(&mut self) {
+        let Some(engine) = self.engine.as_mut() else {
+            return;
+        };
+        let params = &self.params;
+        let rt = &mut self.rt;
+        engine.take_commands();
+        if self.offline {
+            wait_for_setlist(engine, params, &self.shared);
+        }
+        new_setlist(engine, rt);
+        play_held(engine, params, &self.shared, rt);
+        // The editor's commands first: a `play` parameter the editor set
+        // with a command is then no change (see gui_command).
+        while let Ok(command) = self.gui_rx.pop() {
+            gui_command(engine, rt, command);
+        }
+        param_changes(engine, params, rt);
+    }
+
+    /// Renders one block (no events) after [`Self::begin_block`], with the
+    /// master gain: what `process()` does for a block without MIDI.
+    /// Silence before [`Self::start`].
+    pub fn render_block(&mut self, left: &mut [f32], right: &mut [f32]) {
+        match self.engine.as_mut() {
+            Some(engine) => render(engine, self.offline, left, right),
+            None => {
+                left.fill(0.0);
+                right.fill(0.0);
+            }
+        }
+        let params = &self.params;
+        apply_gain_and_sanitize(left, right, || unity_snapped(params.gain.smoothed.next()));
+    }
+}
+
+impl Plugin for Trax {
+    const NAME: &'static str = "Trax";
+    const VENDOR: &'static str = "Trax";
+    const URL: &'static str = "https://example.invalid/trax";
+    const EMAIL: &'static str = "trax@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
+        main_input_channels: None,
+        main_output_channels: NonZeroU32::new(2),
+        aux_input_ports: &[],
+        aux_output_ports: &[],
+        names: PortNames::const_default(),
+    }];
+
+    // Program changes need the full MIDI level.
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type SysExMessage = ();
+    type Editor = nice_plug_egui::EguiEditor<crate::editor::TraxEditor>;
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        crate::editor::create(Arc::clone(&self.params), Arc::clone(&self.shared))
+    }
+
+    fn activate(
+        &mut self,
+        _audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let rate_hz = buffer_config.sample_rate.round() as u32;
+        let offline = buffer_config.process_mode == nice_plug::prelude::ProcessMode::Offline;
+        self.start(rate_hz, offline)
+    }
+
     fn reset(&mut self) {
         self.rt.follow = FollowState::default();
     }
@@ -201,6 +266,7 @@ impl Plugin for Trax {
             return ProcessStatus::Normal;
         };
         let (left, right): (&mut [f32], &mut [f32]) = (left, right);
+        self.begin_block();
         let Some(engine) = self.engine.as_mut() else {
             left.fill(0.0);
             right.fill(0.0);
@@ -208,13 +274,6 @@ impl Plugin for Trax {
         };
         let params = &self.params;
         let rt = &mut self.rt;
-        engine.take_commands();
-        if self.offline {
-            wait_for_setlist(engine, params, &self.shared);
-        }
-        new_setlist(engine, rt);
-        play_held(engine, params, &self.shared, rt);
-        param_changes(engine, params, rt);
         follow_transport(engine, params, rt, context.transport(), frames);
 
         let base_note = params.base_note.value();
@@ -376,6 +435,29 @@ fn note_on(
     if song < engine.song_count() {
         rt.selected_song = song;
         engine.play_song(song, 0);
+    }
+}
+
+/// One editor command ([`GuiCommand`]).
+fn gui_command(engine: &mut Engine, rt: &mut RtState, command: GuiCommand) {
+    match command {
+        GuiCommand::PlaySong { song, frame } => {
+            if song < engine.song_count() {
+                rt.selected_song = song;
+                // The `play` parameter the editor sets with it must not act
+                // again when it arrives.
+                rt.last_play = true;
+                rt.held_play = false;
+                engine.play_song(song, frame);
+            }
+        }
+        GuiCommand::Seek(frame) => engine.seek(frame),
+        GuiCommand::Stop => {
+            rt.last_play = false;
+            rt.held_play = false;
+            rt.held_song = None;
+            engine.stop();
+        }
     }
 }
 

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use super::DECKS;
 
 /// What the transport is doing, as seen from outside the audio thread.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(u8)]
 pub enum TransportState {
     /// Nothing plays; no song is cued to start.
+    #[default]
     Stopped = 0,
     /// A song start was asked for and its stems are not ready yet.
     Starting = 1,

@@ -37,7 +37,6 @@ pub mod load_state {
 
 /// What the control thread reports, for the audio thread (atomics only) and
 /// the editor.
-#[derive(Debug)]
 pub struct Shared {
     /// One of [`load_state`]'s values.
     pub load_state: AtomicU8,
@@ -48,9 +47,22 @@ pub struct Shared {
     pub status: Mutex<String>,
     /// Every stem problem of the loaded setlist, one line each (file and
     /// cause).
-    pub problems: Mutex<Vec<String>>,
+    pub problems: Mutex<Vec<crate::loader::prepare::StemProblem>>,
     /// Song names of the loaded setlist, in order.
     pub song_names: Mutex<Vec<String>>,
+    /// The loaded setlist (songs, stems, lengths at the engine rate), for
+    /// the editor; `None` before a load.
+    pub setlist: Mutex<Option<Arc<crate::loader::prepare::PreparedSetlist>>>,
+    /// The engine's counters (position, transport, underruns), set at
+    /// activation: the editor's lock-free view of the audio thread.
+    pub engine_stats: Mutex<Option<Arc<crate::bridge::EngineStats>>>,
+    /// The engine's rate, Hz (0 before activation).
+    pub engine_rate_hz: Mutex<u32>,
+    /// The editor's end of the queue to the audio thread (only the GUI
+    /// thread takes this lock).
+    pub gui_commands: Mutex<Option<rtrb::Producer<super::gui_commands::GuiCommand>>>,
+    /// The control thread, to wake it when the editor changes the mix.
+    control_thread: Mutex<Option<std::thread::Thread>>,
 }
 
 impl Default for Shared {
@@ -61,6 +73,11 @@ impl Default for Shared {
             status: Mutex::default(),
             problems: Mutex::default(),
             song_names: Mutex::default(),
+            setlist: Mutex::default(),
+            engine_stats: Mutex::default(),
+            engine_rate_hz: Mutex::new(0),
+            gui_commands: Mutex::default(),
+            control_thread: Mutex::default(),
         }
     }
 }
@@ -69,6 +86,14 @@ impl Shared {
     /// The current [`load_state`] value.
     pub fn load_state(&self) -> u8 {
         self.load_state.load(Ordering::Acquire)
+    }
+
+    /// Wakes the control thread now (it polls every 50 ms otherwise): the
+    /// editor changed the mix or the setlist.
+    pub fn wake_control(&self) {
+        if let Some(t) = self.control_thread.lock().as_ref() {
+            t.unpark();
+        }
     }
 
     /// Whether the setlist named by the state (at `setlist_version`) is
@@ -99,6 +124,7 @@ impl ControlThread {
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let s = Arc::clone(&stop);
+        let sh = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("trax-control".into())
             .spawn(move || {
@@ -107,6 +133,7 @@ impl ControlThread {
                     tracing::error!("trax control thread stopped: {}", crate::panic_message(&p));
                 }
             })?;
+        *sh.control_thread.lock() = Some(handle.thread().clone());
         Ok(Self {
             stop,
             handle: Some(handle),
@@ -127,12 +154,16 @@ impl Drop for ControlThread {
 fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool) {
     let mut loaded_setlist: Option<u64> = None;
     let mut applied_mix: Option<(u64, u64)> = None;
+    // What the engine has of the persisted mix: only changes are sent (a
+    // fader drag must not resend every stem of every song).
+    let mut applied: Vec<Vec<super::params::StemMixState>> = Vec::new();
     let mut reported = 0usize;
     while !stop.load(Ordering::Acquire) {
         let (path, version) = params.setlist.get();
         if loaded_setlist != Some(version) {
             loaded_setlist = Some(version);
             applied_mix = None;
+            applied.clear();
             reported = 0;
             load(player, &path, shared);
             shared.loaded_version.store(version, Ordering::Release);
@@ -143,17 +174,18 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
             let (mix, _) = params.mix.get();
             for (song, stems) in mix.iter().enumerate() {
                 for (stem, m) in stems.iter().enumerate() {
-                    player.set_stem_mix(song, stem, m.to_mix());
+                    if applied.get(song).and_then(|s| s.get(stem)) != Some(m) {
+                        player.set_stem_mix(song, stem, m.to_mix());
+                    }
                 }
             }
+            applied = mix;
         }
         // Problems found while playing (damaged frames, a file gone).
         let problems = player.problems();
         if problems.len() > reported {
             let mut all = shared.problems.lock();
-            for p in &problems[reported..] {
-                all.push(p.to_string());
-            }
+            all.extend_from_slice(&problems[reported..]);
             reported = problems.len();
         }
         std::thread::park_timeout(POLL);
@@ -165,6 +197,7 @@ fn load(player: &Player, path: &str, shared: &Shared) {
     shared.problems.lock().clear();
     if path.is_empty() {
         shared.song_names.lock().clear();
+        *shared.setlist.lock() = None;
         *shared.status.lock() = "no setlist: choose one in the editor or the state".into();
         shared.load_state.store(load_state::NONE, Ordering::Release);
         return;
@@ -178,6 +211,7 @@ fn load(player: &Player, path: &str, shared: &Shared) {
             // The error names the file and the cause.
             tracing::error!("trax: {e}");
             shared.song_names.lock().clear();
+            *shared.setlist.lock() = None;
             *shared.status.lock() = e.to_string();
             shared
                 .load_state
@@ -188,7 +222,8 @@ fn load(player: &Player, path: &str, shared: &Shared) {
             // Player::load has logged each problem (file and cause).
             let problems = player.problems();
             *shared.song_names.lock() = setlist.songs.iter().map(|s| s.name.clone()).collect();
-            *shared.problems.lock() = problems.iter().map(ToString::to_string).collect();
+            *shared.setlist.lock() = Some(Arc::clone(&prepared));
+            *shared.problems.lock() = problems.clone();
             *shared.status.lock() = format!(
                 "{}: {} songs, {} stems skipped",
                 path,

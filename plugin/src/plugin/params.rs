@@ -67,6 +67,10 @@ pub struct TraxParams {
     /// Per song, per stem: the mix.
     #[persist = "mix"]
     pub mix: Versioned<Vec<Vec<StemMixState>>>,
+    /// Setlists opened in the editor, most recent first (at most
+    /// [`crate::editor::RECENT_SETLISTS`]).
+    #[persist = "recent"]
+    pub recent_setlists: Versioned<Vec<String>>,
 }
 
 impl Default for TraxParams {
@@ -102,6 +106,7 @@ impl Default for TraxParams {
             ),
             setlist: Versioned::new(INITIAL_SETLIST.get().cloned().unwrap_or_default()),
             mix: Versioned::new(Vec::new()),
+            recent_setlists: Versioned::new(Vec::new()),
         }
     }
 }

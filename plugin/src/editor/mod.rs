@@ -1,0 +1,329 @@
+//! GUI THREAD: the editor, the performer's screen (egui through
+//! `nice-plug-egui`, the same in a host's plugin window and in the
+//! standalone app): the transport and seek bar on top, the setlist on the
+//! left, the current song's mixer in the middle.
+//!
+//! Threads: the editor never touches the audio thread's state. It reads the
+//! engine through [`crate::bridge::EngineStats`] (atomics the audio thread
+//! writes without allocating) and what the control thread publishes in
+//! [`Shared`] (locks only the control thread and the GUI take). It acts
+//! through the paths MIDI and automation already use: parameters (play,
+//! song, gain, follow) through the host's [`GuiContext`], commands that are
+//! not parameters (play a given song now, seek, stop) through a wait-free
+//! queue `process()` drains ([`GuiCommand`]), the mix through the
+//! persisted `mix` field the control thread applies. No file I/O on the
+//! GUI thread: setlists load on the control thread, file dialogs run as
+//! child programs on a thread of their own ([`dialog`]).
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)] // The GUI thread, never the audio thread.
+
+mod dialog;
+pub mod format;
+pub mod mixer_panel;
+pub mod setlist_panel;
+pub mod transport_panel;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nice_plug::context::gui::GuiContext;
+use nice_plug::editor::dpi::LogicalSize;
+use nice_plug::prelude::{Param, ResizeHint};
+use nice_plug_egui::{EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
+
+use crate::bridge::{EngineStats, TransportState};
+use crate::loader::prepare::{PreparedSetlist, StemProblem};
+use crate::plugin::control::{load_state, Shared};
+use crate::plugin::gui_commands::GuiCommand;
+use crate::plugin::params::TraxParams;
+
+/// The editor's default size in logical pixels: a laptop screen's worth,
+/// room for the setlist and about ten mixer strips.
+pub const EDITOR_SIZE: (f64, f64) = (1180.0, 760.0);
+
+/// The smallest size that keeps the transport row and the setlist usable.
+pub const EDITOR_MIN_SIZE: (f32, f32) = (820.0, 520.0);
+
+pub use setlist_panel::RECENT_SETLISTS;
+
+/// How often the editor redraws while audio plays (position, meters).
+const PLAYING_REPAINT: Duration = Duration::from_millis(33);
+
+/// Builds the plugin's editor (called once per plugin instance).
+pub fn create(
+    params: Arc<TraxParams>,
+    shared: Arc<Shared>,
+) -> Option<nice_plug_egui::EguiEditor<TraxEditor>> {
+    let repaint = RepaintNotifier::new();
+    let state = EguiEditorState::from_size(LogicalSize::new(EDITOR_SIZE.0, EDITOR_SIZE.1), 1.0);
+    nice_plug_egui::create_egui_editor(
+        state,
+        repaint,
+        EguiNiceSettings::new().with_tile("Trax").with_resize_hint(
+            ResizeHint::resizable()
+                .with_min_logical_size(LogicalSize::new(EDITOR_MIN_SIZE.0, EDITOR_MIN_SIZE.1)),
+        ),
+        TraxEditor::new(params, shared),
+    )
+}
+
+/// The editor's state on the GUI thread.
+pub struct TraxEditor {
+    params: Arc<TraxParams>,
+    shared: Arc<Shared>,
+    /// The host's side (parameter changes); `None` until the window opens.
+    gui: Option<GuiContext>,
+    setlist: setlist_panel::SetlistPanel,
+    transport: transport_panel::TransportPanel,
+}
+
+/// What the editor shows in one frame, read once at its start.
+#[derive(Clone, Default)]
+pub struct Snapshot {
+    /// Engine rate, Hz; 0 before activation.
+    pub rate_hz: u32,
+    /// The engine's transport.
+    pub transport: TransportState,
+    /// The song heard now, if any.
+    pub active_song: Option<usize>,
+    /// Position of the heard song, frames at the engine rate.
+    pub position_frames: u64,
+    /// Blocks in which a stem's data was late (silence instead).
+    pub underrun_blocks: u64,
+    /// The `song` parameter as an index (0-based): the cued song.
+    pub selected_song: usize,
+    /// The `play` parameter.
+    pub play: bool,
+    /// The loaded setlist, if any.
+    pub setlist: Option<Arc<PreparedSetlist>>,
+    /// [`load_state`] of the setlist.
+    pub load_state: u8,
+    /// One line: what is loaded, or why not.
+    pub status: String,
+    /// Every stem problem of the setlist (file and cause).
+    pub problems: Vec<StemProblem>,
+}
+
+impl Snapshot {
+    /// Reads the engine's counters and what the control thread published.
+    pub fn take(params: &TraxParams, shared: &Shared) -> Self {
+        let stats: Option<Arc<EngineStats>> = shared.engine_stats.lock().clone();
+        let (transport, active_song, position_frames, underrun_blocks) = match &stats {
+            Some(s) => (
+                s.transport(),
+                s.active_song(),
+                s.active_deck().map_or(0, |d| s.deck_position_frames(d)),
+                s.underrun_blocks(),
+            ),
+            None => (TransportState::Stopped, None, 0, 0),
+        };
+        Self {
+            rate_hz: *shared.engine_rate_hz.lock(),
+            transport,
+            active_song,
+            position_frames,
+            underrun_blocks,
+            selected_song: usize::try_from(params.song.value().max(1) - 1).unwrap_or(0),
+            play: params.play.value(),
+            setlist: shared.setlist.lock().clone(),
+            load_state: shared.load_state(),
+            status: shared.status.lock().clone(),
+            problems: shared.problems.lock().clone(),
+        }
+    }
+
+    /// The song the transport and mixer are about: the one heard, else the
+    /// cued one.
+    pub fn current_song(&self) -> usize {
+        self.active_song.unwrap_or(self.selected_song)
+    }
+
+    /// Number of songs loaded.
+    pub fn song_count(&self) -> usize {
+        self.setlist.as_ref().map_or(0, |s| s.songs.len())
+    }
+
+    /// Whether a start or seek waits for the loader.
+    pub fn is_loading(&self) -> bool {
+        self.transport == TransportState::Starting || self.load_state == load_state::LOADING
+    }
+}
+
+impl TraxEditor {
+    /// An editor for these parameters and this instance's shared state.
+    pub fn new(params: Arc<TraxParams>, shared: Arc<Shared>) -> Self {
+        let recent = params.recent_setlists.get().0;
+        let current = params.setlist.get().0;
+        Self {
+            params,
+            shared,
+            gui: None,
+            setlist: setlist_panel::SetlistPanel::new(current, recent),
+            transport: transport_panel::TransportPanel::default(),
+        }
+    }
+
+    /// The host's context (what `build` receives; tests give their own).
+    pub fn set_gui_context(&mut self, gui: GuiContext) {
+        self.gui = Some(gui);
+    }
+
+    /// Draws the whole editor into `ui` (the window's root).
+    pub fn view(&mut self, ui: &mut egui::Ui) {
+        let snap = Snapshot::take(&self.params, &self.shared);
+        egui::Panel::top("trax-transport").show(ui, |ui| {
+            transport_panel::show(self, ui, &snap);
+        });
+        egui::Panel::left("trax-setlist")
+            .resizable(true)
+            .default_size(400.0)
+            .min_size(300.0)
+            .show(ui, |ui| {
+                setlist_panel::show(self, ui, &snap);
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            mixer_panel::show(self, ui, &snap);
+        });
+        if snap.transport != TransportState::Stopped || snap.is_loading() || self.setlist.busy() {
+            ui.ctx().request_repaint_after(PLAYING_REPAINT);
+        }
+    }
+
+    /// Sets a parameter as a user gesture (begin, set, end), so the host
+    /// records it; nothing without a host context.
+    fn set_param<P: Param>(&self, param: &P, value: P::Plain) {
+        if let Some(gui) = &self.gui {
+            let setter = gui.param_setter();
+            setter.begin_set_parameter(param);
+            setter.set_parameter(param, value);
+            setter.end_set_parameter(param);
+        }
+    }
+
+    /// Queues a command for the audio thread (dropped if 64 are pending,
+    /// which a person cannot click).
+    fn send(&self, command: GuiCommand) {
+        if let Some(tx) = self.shared.gui_commands.lock().as_mut() {
+            let _ = tx.push(command);
+        }
+    }
+
+    /// Play, or pause what plays (the `play` parameter).
+    fn play_pause(&self, snap: &Snapshot) {
+        self.set_param(&self.params.play, !snap.play);
+    }
+
+    /// Stop: fade out; the next play starts the cued song from its start.
+    fn stop(&self) {
+        self.send(GuiCommand::Stop);
+        self.set_param(&self.params.play, false);
+    }
+
+    /// Cue `song` (0-based): the `song` parameter.
+    fn cue(&self, song: usize) {
+        let value = i32::try_from(song + 1).unwrap_or(i32::MAX);
+        self.set_param(&self.params.song, value);
+    }
+
+    /// Play `song` from its start now, whatever plays.
+    fn play_now(&self, song: usize) {
+        self.play_from(song, 0);
+    }
+
+    /// Play `song` from `frame` (engine rate) now, whatever plays.
+    fn play_from(&self, song: usize, frame: u64) {
+        self.send(GuiCommand::PlaySong { song, frame });
+        self.cue(song);
+        self.set_param(&self.params.play, true);
+    }
+
+    /// The next (or previous, `step` -1) song: played at once if the
+    /// transport runs, cued otherwise.
+    fn step_song(&self, snap: &Snapshot, step: isize) {
+        let count = snap.song_count();
+        if count == 0 {
+            return;
+        }
+        let target = snap
+            .current_song()
+            .saturating_add_signed(step)
+            .min(count - 1);
+        if snap.transport == TransportState::Playing || snap.transport == TransportState::Starting {
+            self.play_now(target);
+        } else {
+            self.cue(target);
+        }
+    }
+
+    /// Seek the current song to `frame` (engine rate).
+    fn seek(&self, frame: u64) {
+        self.send(GuiCommand::Seek(frame));
+    }
+
+    /// Load the setlist at `path` (a `.toml`/`.json` file or a folder) on
+    /// the control thread, and remember it among the recent ones.
+    fn open_setlist(&mut self, path: &str) {
+        let path = path.trim();
+        if path.is_empty() {
+            return;
+        }
+        self.params.setlist.replace(path.to_string());
+        let recent = self.setlist.remember(path);
+        self.params.recent_setlists.replace(recent);
+        self.shared.wake_control();
+    }
+}
+
+impl NiceEguiApp for TraxEditor {
+    fn build(
+        &mut self,
+        egui_ctx: egui::Context,
+        nice_gui_ctx: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        style(&egui_ctx);
+        self.gui = Some(nice_gui_ctx);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        self.view(ui);
+    }
+}
+
+/// The stage look: dark, large type (readable from a metre away).
+pub fn style(ctx: &egui::Context) {
+    ctx.set_visuals(egui::Visuals::dark());
+    ctx.global_style_mut(|style| {
+        use egui::{FontFamily, FontId, TextStyle};
+        style.text_styles = [
+            (
+                TextStyle::Heading,
+                FontId::new(26.0, FontFamily::Proportional),
+            ),
+            (TextStyle::Body, FontId::new(17.0, FontFamily::Proportional)),
+            (
+                TextStyle::Monospace,
+                FontId::new(17.0, FontFamily::Monospace),
+            ),
+            (
+                TextStyle::Button,
+                FontId::new(17.0, FontFamily::Proportional),
+            ),
+            (
+                TextStyle::Small,
+                FontId::new(13.0, FontFamily::Proportional),
+            ),
+        ]
+        .into();
+        style.spacing.item_spacing = egui::vec2(8.0, 6.0);
+        style.spacing.button_padding = egui::vec2(10.0, 5.0);
+        style.spacing.interact_size.y = 30.0;
+    });
+}

@@ -1,0 +1,282 @@
+//! The editor driven through its real widgets (egui_kittest, found by their
+//! AccessKit labels) against a real plugin instance ([`Trax`]: player,
+//! engine, control thread) on the bundled demo setlist, rendered offline
+//! so that every frame is exact: the editor's clicks must reach the audio.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use nice_plug::context::gui::{GuiContext, GuiContextInner};
+use nice_plug::context::PluginApi;
+use nice_plug::prelude::{ParamPtr, PluginState};
+
+use super::TraxEditor;
+use crate::bridge::TransportState;
+use crate::plugin::control::load_state;
+use crate::Trax;
+
+const RATE_HZ: u32 = 48_000;
+const BLOCK_FRAMES: usize = 512;
+
+/// A host that applies parameter changes at once (as a host's main thread
+/// does before the next block).
+struct TestHost;
+
+// The trait's methods are unsafe (a wrapper's contract); this host only
+// forwards to the parameter's own setter.
+#[allow(unsafe_code)]
+impl GuiContextInner for TestHost {
+    fn plugin_api(&self) -> PluginApi {
+        PluginApi::Clap
+    }
+
+    unsafe fn raw_begin_set_parameter(&self, _param: ParamPtr) {}
+
+    unsafe fn raw_set_parameter_normalized(&self, param: ParamPtr, normalized: f32) {
+        // SAFETY: `param` points into the rig's `TraxParams`, which outlive
+        // the harness (the rig owns both).
+        unsafe {
+            param._internal_set_normalized_value(normalized);
+        }
+    }
+
+    unsafe fn raw_end_set_parameter(&self, _param: ParamPtr) {}
+
+    fn get_state(&self) -> PluginState {
+        unreachable!("the editor never reads the whole state")
+    }
+
+    fn set_state(&self, _state: PluginState) {}
+
+    fn request_restart(&self) {}
+}
+
+/// A plugin instance, its editor in a harness, and the audio they make.
+struct Rig {
+    trax: Trax,
+    harness: Harness<'static, TraxEditor>,
+}
+
+fn demo_setlist() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/demo/setlist.toml")
+}
+
+impl Rig {
+    /// A plugin started offline at 48 kHz with the demo setlist opened
+    /// through the editor's path field.
+    fn new() -> Self {
+        let mut trax = Trax::default();
+        assert!(trax.start(RATE_HZ, true));
+        // What a wrapper does at activation: the gain smoother starts at
+        // the parameter's value (it is 0 before).
+        let gain = &trax.params_arc().gain;
+        gain.smoothed.reset(gain.value());
+        let mut editor = TraxEditor::new(Arc::clone(trax.params_arc()), Arc::clone(trax.shared()));
+        editor.set_gui_context(GuiContext::new(Arc::new(TestHost)));
+        let harness = Harness::builder()
+            .with_size(egui::vec2(1180.0, 760.0))
+            // A frame at 60 Hz: two clicks make a double click (< 0.3 s).
+            .with_step_dt(1.0 / 60.0)
+            .build_ui_state(|ui, editor: &mut TraxEditor| editor.view(ui), editor);
+        let mut rig = Self { trax, harness };
+        rig.harness.run_steps(2);
+        let path = demo_setlist();
+        rig.harness.get_by_label("Setlist path").focus();
+        rig.harness.run_steps(1);
+        rig.harness
+            .get_by_label("Setlist path")
+            .type_text(path.to_str().unwrap());
+        rig.harness.run_steps(1);
+        rig.harness.get_by_label("Open").click();
+        rig.harness.run_steps(1);
+        rig.wait_loaded();
+        rig
+    }
+
+    fn wait_loaded(&mut self) {
+        let start = Instant::now();
+        loop {
+            let shared = self.trax.shared();
+            let version = self.trax.params_arc().setlist.version();
+            if !shared.is_loading(version) && shared.load_state() == load_state::READY {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "setlist load: path {:?}, state {}, status {}",
+                self.trax.params_arc().setlist.get().0,
+                shared.load_state(),
+                shared.status.lock()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // A block takes the new setlist; a frame shows it.
+        self.render(BLOCK_FRAMES);
+        self.harness.run_steps(2);
+    }
+
+    /// Renders `frames` (whole blocks) and returns the left+right samples.
+    fn render(&mut self, frames: usize) -> Vec<f32> {
+        let mut out = Vec::with_capacity(frames * 2);
+        let mut left = vec![0.0f32; BLOCK_FRAMES];
+        let mut right = vec![0.0f32; BLOCK_FRAMES];
+        for _ in 0..frames.div_ceil(BLOCK_FRAMES) {
+            self.trax.begin_block();
+            self.trax.render_block(&mut left, &mut right);
+            for (l, r) in left.iter().zip(&right) {
+                out.push(*l);
+                out.push(*r);
+            }
+        }
+        out
+    }
+
+    fn stats(&self) -> Arc<crate::bridge::EngineStats> {
+        self.trax.shared().engine_stats.lock().clone().unwrap()
+    }
+
+    fn song_names(&self) -> Vec<String> {
+        self.trax.shared().song_names.lock().clone()
+    }
+}
+
+fn peak(samples: &[f32]) -> f32 {
+    samples.iter().fold(0.0f32, |m, s| m.max(s.abs()))
+}
+
+#[test]
+fn the_path_field_loads_the_setlist_and_the_list_shows_its_songs() {
+    let rig = Rig::new();
+    let names = rig.song_names();
+    assert_eq!(names.len(), 3, "the demo setlist has three songs");
+    for (i, name) in names.iter().enumerate() {
+        rig.harness
+            .get_by_role_and_label(egui::Role::Button, &format!("{}. {name}", i + 1));
+    }
+    assert_eq!(
+        rig.trax.params_arc().recent_setlists.get().0,
+        [demo_setlist().to_str().unwrap()]
+    );
+}
+
+#[test]
+fn play_plays_the_cued_song_and_pause_pauses_it() {
+    let mut rig = Rig::new();
+    rig.harness.get_by_label("Play").click();
+    rig.harness.run_steps(1);
+    assert!(rig.trax.params_arc().play.value());
+    let audio = rig.render(RATE_HZ as usize / 2);
+    assert_eq!(rig.stats().transport(), TransportState::Playing);
+    assert_eq!(rig.stats().active_song(), Some(0));
+    assert!(peak(&audio) > 0.01, "song 1 sounds");
+    rig.harness.run_steps(1);
+    rig.harness.get_by_label("Pause").click();
+    rig.harness.run_steps(1);
+    rig.render(RATE_HZ as usize / 10);
+    assert_eq!(rig.stats().transport(), TransportState::Paused);
+}
+
+#[test]
+fn a_click_cues_a_song_and_a_double_click_plays_it() {
+    let mut rig = Rig::new();
+    let second = format!("2. {}", rig.song_names()[1]);
+    rig.harness
+        .get_by_role_and_label(egui::Role::Button, &second)
+        .click();
+    rig.harness.run_steps(1);
+    assert_eq!(rig.trax.params_arc().song.value(), 2, "cued");
+    rig.render(BLOCK_FRAMES);
+    assert_eq!(rig.stats().active_song(), None, "a click does not play");
+    // Half a second later (not part of the first click's double click).
+    rig.harness.run_steps(30);
+    let third = format!("3. {}", rig.song_names()[2]);
+    for _ in 0..2 {
+        rig.harness
+            .get_by_role_and_label(egui::Role::Button, &third)
+            .click();
+        rig.harness.step();
+    }
+    rig.harness.run_steps(1);
+    rig.render(RATE_HZ as usize / 10);
+    assert!(
+        rig.trax.params_arc().play.value(),
+        "a double click sets play"
+    );
+    assert_eq!(rig.stats().active_song(), Some(2), "a double click plays");
+    assert_eq!(rig.stats().transport(), TransportState::Playing);
+    assert_eq!(rig.trax.params_arc().song.value(), 3);
+}
+
+#[test]
+fn dragging_the_seek_bar_seeks_to_the_frame_under_the_pointer() {
+    let mut rig = Rig::new();
+    rig.harness.get_by_label("Play").click();
+    rig.harness.run_steps(1);
+    rig.render(BLOCK_FRAMES * 4);
+    let length = rig.trax.shared().setlist.lock().as_ref().unwrap().songs[0].length_frames;
+    let bar = rig.harness.get_by_label("Seek").rect();
+    let y = bar.center().y;
+    rig.harness.hover_at(egui::pos2(bar.left() + 5.0, y));
+    rig.harness.run_steps(1);
+    rig.harness.drag_at(egui::pos2(bar.left() + 5.0, y));
+    rig.harness.run_steps(1);
+    for x in [0.2f32, 0.4, 0.5] {
+        rig.harness
+            .hover_at(egui::pos2(bar.left() + bar.width() * x, y));
+        rig.harness.run_steps(1);
+    }
+    // Nothing is sought while dragging, only on release.
+    rig.render(BLOCK_FRAMES);
+    let before = rig
+        .stats()
+        .deck_position_frames(rig.stats().active_deck().unwrap());
+    assert!(before < length / 10, "still near the start: {before}");
+    rig.harness
+        .drop_at(egui::pos2(bar.left() + bar.width() * 0.5, y));
+    rig.harness.run_steps(1);
+    rig.render(BLOCK_FRAMES * 8);
+    let deck = rig.stats().active_deck().unwrap();
+    let position = rig.stats().deck_position_frames(deck);
+    let target = length / 2;
+    // The seek's target, plus what played since (8 blocks at most), within
+    // a pixel of the bar.
+    let pixel = length / bar.width() as u64 + 1;
+    assert!(
+        position >= target.saturating_sub(pixel)
+            && position <= target + pixel + 8 * BLOCK_FRAMES as u64,
+        "position {position}, target {target} (±{pixel})"
+    );
+}
+
+#[test]
+fn muting_every_strip_silences_the_song_and_unmuting_one_brings_it_back() {
+    let mut rig = Rig::new();
+    rig.harness.get_by_label("Play").click();
+    rig.harness.run_steps(1);
+    assert!(peak(&rig.render(RATE_HZ as usize / 4)) > 0.01);
+    let stems = rig.trax.shared().setlist.lock().as_ref().unwrap().songs[0]
+        .stems
+        .len();
+    for i in 1..=stems {
+        rig.harness.get_by_label(&format!("Mute {i}")).click();
+        rig.harness.run_steps(1);
+    }
+    let mix = rig.trax.params_arc().mix.get().0;
+    assert!(mix[0].iter().all(|m| m.mute), "persisted: {mix:?}");
+    // The control thread applies it; the engine declicks the mute.
+    std::thread::sleep(Duration::from_millis(200));
+    rig.render(RATE_HZ as usize / 10);
+    assert_eq!(peak(&rig.render(RATE_HZ as usize / 4)), 0.0, "all muted");
+    rig.harness.get_by_label("Mute 1").click();
+    rig.harness.run_steps(1);
+    std::thread::sleep(Duration::from_millis(200));
+    rig.render(RATE_HZ as usize / 10);
+    assert!(
+        peak(&rig.render(RATE_HZ as usize / 2)) > 0.001,
+        "stem 1 back"
+    );
+}

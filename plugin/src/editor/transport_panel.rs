@@ -1,0 +1,276 @@
+//! GUI THREAD: the transport panel: play/pause, stop, previous/next, the
+//! current and next song in large type with elapsed and remaining time,
+//! the seek bar (click or drag, seeks on release), the underrun counter
+//! (red for a few seconds after it moves), master gain and follow-host.
+
+use std::time::{Duration, Instant};
+
+use egui::{self, Color32, RichText, Sense, Stroke};
+use nice_plug::util::{db_to_gain, gain_to_db};
+
+use super::format::{gain_db, time_mss_t};
+use super::setlist_panel::{LOADING_AMBER, PLAYING_GREEN, PROBLEM_RED};
+use super::{Snapshot, TraxEditor};
+use crate::bridge::TransportState;
+use crate::plugin::params::{MASTER_GAIN_MAX_DB, MASTER_GAIN_MIN_DB};
+
+/// How long the underrun counter stays red after it moved.
+pub const UNDERRUN_ALERT: Duration = Duration::from_secs(3);
+
+/// Height of the seek bar, logical pixels.
+pub const SEEK_BAR_HEIGHT: f32 = 34.0;
+
+/// The panel's own state.
+#[derive(Default)]
+pub struct TransportPanel {
+    /// The underrun count last seen and when it last moved.
+    underruns_seen: u64,
+    underruns_moved_at: Option<Instant>,
+    /// While the seek bar is dragged: the fraction of the song under the
+    /// pointer (sought on release).
+    drag_fraction: Option<f32>,
+}
+
+/// Draws the panel.
+pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        buttons(editor, ui, snap);
+        ui.separator();
+        times(ui, snap);
+        ui.separator();
+        underruns(editor, ui, snap);
+        ui.separator();
+        gain_and_follow(editor, ui);
+    });
+    ui.add_space(2.0);
+    now_and_next(ui, snap);
+    seek_bar(editor, ui, snap);
+    ui.add_space(6.0);
+}
+
+fn big(text: &str) -> RichText {
+    RichText::new(text).size(20.0)
+}
+
+fn buttons(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
+    let size = [96.0, 40.0];
+    if ui
+        .add_sized(size, egui::Button::new(big("Previous")))
+        .clicked()
+    {
+        editor.step_song(snap, -1);
+    }
+    let playing = snap.play
+        && matches!(
+            snap.transport,
+            TransportState::Playing | TransportState::Starting
+        );
+    let label = if playing { "Pause" } else { "Play" };
+    let play = egui::Button::new(big(label).strong()).fill(if playing {
+        Color32::from_rgb(40, 110, 60)
+    } else {
+        Color32::from_rgb(50, 60, 75)
+    });
+    if ui.add_sized(size, play).clicked() {
+        editor.play_pause(snap);
+    }
+    if ui.add_sized(size, egui::Button::new(big("Stop"))).clicked() {
+        editor.stop();
+    }
+    if ui.add_sized(size, egui::Button::new(big("Next"))).clicked() {
+        editor.step_song(snap, 1);
+    }
+}
+
+/// Length of the current song in frames, 0 if none.
+fn current_length(snap: &Snapshot) -> u64 {
+    snap.setlist
+        .as_ref()
+        .and_then(|s| s.songs.get(snap.current_song()))
+        .map_or(0, |s| s.length_frames)
+}
+
+fn times(ui: &mut egui::Ui, snap: &Snapshot) {
+    let length = current_length(snap);
+    let position = if snap.active_song.is_some() {
+        snap.position_frames.min(length)
+    } else {
+        0
+    };
+    ui.vertical(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "{} / {}",
+                time_mss_t(position, snap.rate_hz),
+                time_mss_t(length, snap.rate_hz)
+            ))
+            .monospace()
+            .size(22.0),
+        );
+        ui.label(
+            RichText::new(format!(
+                "remaining -{}",
+                time_mss_t(length - position, snap.rate_hz)
+            ))
+            .monospace()
+            .small(),
+        );
+    });
+}
+
+fn underruns(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
+    let panel = &mut editor.transport;
+    if snap.underrun_blocks != panel.underruns_seen {
+        panel.underruns_seen = snap.underrun_blocks;
+        panel.underruns_moved_at = Some(Instant::now());
+    }
+    let alert = panel
+        .underruns_moved_at
+        .is_some_and(|t| t.elapsed() < UNDERRUN_ALERT);
+    let color = if alert { PROBLEM_RED } else { Color32::GRAY };
+    ui.label(RichText::new(format!("Underruns: {}", snap.underrun_blocks)).color(color))
+        .on_hover_text(
+            "Blocks in which a stem's audio was not loaded in time and played as silence",
+        );
+    if alert {
+        ui.ctx().request_repaint_after(Duration::from_millis(250));
+    }
+}
+
+fn gain_and_follow(editor: &mut TraxEditor, ui: &mut egui::Ui) {
+    let params = std::sync::Arc::clone(&editor.params);
+    let mut db = gain_to_db(params.gain.value()).clamp(MASTER_GAIN_MIN_DB, MASTER_GAIN_MAX_DB);
+    let slider = ui.add(
+        egui::Slider::new(&mut db, MASTER_GAIN_MIN_DB..=MASTER_GAIN_MAX_DB)
+            .text("Master")
+            .custom_formatter(|v, _| gain_db(v as f32, MASTER_GAIN_MIN_DB))
+            .fixed_decimals(1),
+    );
+    if slider.changed() {
+        editor.set_param(&params.gain, db_to_gain(db));
+    }
+    if slider.double_clicked() {
+        editor.set_param(&params.gain, 1.0);
+    }
+    let mut follow = params.follow.value();
+    if ui
+        .checkbox(&mut follow, "Follow host")
+        .on_hover_text("Play, stop and seek with the host's transport")
+        .changed()
+    {
+        editor.set_param(&params.follow, follow);
+    }
+}
+
+fn now_and_next(ui: &mut egui::Ui, snap: &Snapshot) {
+    let Some(setlist) = &snap.setlist else {
+        return;
+    };
+    let current = snap.current_song();
+    let name = |i: usize| {
+        setlist
+            .songs
+            .get(i)
+            .map(|s| format!("{}. {}", i + 1, s.name))
+    };
+    ui.horizontal(|ui| {
+        if let Some(now) = name(current) {
+            let prefix = if snap.active_song.is_some() {
+                "Now"
+            } else {
+                "Cued"
+            };
+            ui.label(RichText::new(prefix).size(16.0).color(Color32::GRAY));
+            ui.label(RichText::new(now).size(28.0).strong());
+        }
+        // The next song: the cued one if another is cued while one plays,
+        // else the one after.
+        let next = if snap.active_song.is_some() && snap.selected_song != current {
+            snap.selected_song
+        } else {
+            current + 1
+        };
+        if let Some(next) = name(next) {
+            ui.add_space(24.0);
+            ui.label(RichText::new("Next").size(16.0).color(Color32::GRAY));
+            ui.label(RichText::new(next).size(22.0));
+        }
+    });
+}
+
+/// The seek bar: played part, playhead, the drag preview and a loading
+/// indicator while a start or seek waits for the loader.
+fn seek_bar(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
+    let length = current_length(snap);
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), SEEK_BAR_HEIGHT),
+        Sense::click_and_drag(),
+    );
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, "Seek"));
+    let fraction_at = |x: f32| ((x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+    let panel = &mut editor.transport;
+    let mut seek_to: Option<f32> = None;
+    if response.dragged() {
+        if let Some(p) = response.interact_pointer_pos() {
+            panel.drag_fraction = Some(fraction_at(p.x));
+        }
+    }
+    if response.drag_stopped() {
+        seek_to = panel.drag_fraction.take();
+    } else if response.clicked() {
+        seek_to = response.interact_pointer_pos().map(|p| fraction_at(p.x));
+    }
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 4.0, Color32::from_rgb(30, 33, 40));
+    let position = if snap.active_song.is_some() {
+        snap.position_frames.min(length)
+    } else {
+        0
+    };
+    if length > 0 {
+        let played = position as f32 / length as f32;
+        let played_rect = egui::Rect::from_min_max(
+            rect.min,
+            egui::pos2(rect.left() + rect.width() * played, rect.bottom()),
+        );
+        painter.rect_filled(played_rect, 4.0, Color32::from_rgb(45, 95, 70));
+        let x = played_rect.right();
+        painter.line_segment(
+            [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
+            Stroke::new(2.0, PLAYING_GREEN),
+        );
+    }
+    if let Some(f) = panel.drag_fraction {
+        let x = rect.left() + rect.width() * f;
+        painter.line_segment(
+            [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
+            Stroke::new(2.0, Color32::WHITE),
+        );
+        painter.text(
+            egui::pos2(x + 6.0, rect.center().y),
+            egui::Align2::LEFT_CENTER,
+            time_mss_t((f64::from(f) * length as f64) as u64, snap.rate_hz),
+            egui::FontId::proportional(15.0),
+            Color32::WHITE,
+        );
+    }
+    if snap.is_loading() {
+        painter.text(
+            rect.right_center() - egui::vec2(8.0, 0.0),
+            egui::Align2::RIGHT_CENTER,
+            "loading…",
+            egui::FontId::proportional(15.0),
+            LOADING_AMBER,
+        );
+    }
+    if let (Some(f), true) = (seek_to, length > 0) {
+        let frame = ((f64::from(f) * length as f64) as u64).min(length.saturating_sub(1));
+        if snap.active_song.is_some() {
+            editor.seek(frame);
+        } else {
+            // Nothing plays: start the cued song there.
+            editor.play_from(snap.selected_song, frame);
+        }
+    }
+}
