@@ -64,6 +64,10 @@ struct RtState {
     /// state) before the setlist was loaded: the selected song starts once
     /// it is, if `play` is still on.
     held_play: bool,
+    /// The value the editor is setting `play` to along with a command that
+    /// already did what the change would do (play a song, stop): when it
+    /// arrives it is taken without acting again.
+    editor_play: Option<bool>,
     follow: FollowState,
 }
 
@@ -187,7 +191,7 @@ impl Trax {
         // The editor's commands first: a `play` parameter the editor set
         // with a command is then no change (see gui_command).
         while let Ok(command) = self.gui_rx.pop() {
-            gui_command(engine, rt, command);
+            gui_command(engine, params, rt, command);
         }
         param_changes(engine, params, rt);
     }
@@ -439,21 +443,22 @@ fn note_on(
 }
 
 /// One editor command ([`GuiCommand`]).
-fn gui_command(engine: &mut Engine, rt: &mut RtState, command: GuiCommand) {
+fn gui_command(engine: &mut Engine, params: &TraxParams, rt: &mut RtState, command: GuiCommand) {
+    // The `play` value the editor sets with a command, if it has not
+    // arrived yet (the host may apply it before or after this block).
+    let expect_play = |target: bool| (params.play.value() != target).then_some(target);
     match command {
         GuiCommand::PlaySong { song, frame } => {
             if song < engine.song_count() {
                 rt.selected_song = song;
-                // The `play` parameter the editor sets with it must not act
-                // again when it arrives.
-                rt.last_play = true;
+                rt.editor_play = expect_play(true);
                 rt.held_play = false;
                 engine.play_song(song, frame);
             }
         }
         GuiCommand::Seek(frame) => engine.seek(frame),
         GuiCommand::Stop => {
-            rt.last_play = false;
+            rt.editor_play = expect_play(false);
             rt.held_play = false;
             rt.held_song = None;
             engine.stop();
@@ -472,6 +477,10 @@ fn param_changes(engine: &mut Engine, params: &TraxParams, rt: &mut RtState) {
     let play = params.play.value();
     if play != rt.last_play {
         rt.last_play = play;
+        if rt.editor_play.take() == Some(play) {
+            // The editor's command did it already.
+            return;
+        }
         if play {
             if engine.song_count() == 0 {
                 // No setlist yet: hold it like a note (play_held).

@@ -48,6 +48,27 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
         "jack-capture",
         "records the standalone's JACK output in tests/jack.rs",
     ),
+    (
+        "xvfb",
+        "an X server without a screen for the editor's window test (tests/editor_window.rs)",
+    ),
+    (
+        "xdotool",
+        "clicks in the editor's window in tests/editor_window.rs",
+    ),
+    ("x11-apps", "xwd: the editor window's screenshot"),
+    (
+        "libgl1-mesa-dri",
+        "Mesa's software OpenGL for the editor under Xvfb",
+    ),
+    (
+        "libxcursor1",
+        "loaded by the editor's window (baseview) at run time",
+    ),
+    (
+        "libx11-xcb1",
+        "loaded by the editor's window (baseview) at run time",
+    ),
 ];
 
 /// Python packages the test suite needs (pip, for the `python3` on PATH):
@@ -284,6 +305,7 @@ fn test(extra: &[String]) -> Result<()> {
             .env("RTSAN_ENABLE", "1")
             .env("RTSAN_LIB_PATH", &lib)
             .env("TRAX_REQUIRE_RTSAN", "1")
+            .env("TRAX_REQUIRE_GUI", "1")
             .env("TRAX_CACHE_DIR", &cache);
         c
     };

@@ -158,6 +158,7 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
     // fader drag must not resend every stem of every song).
     let mut applied: Vec<Vec<super::params::StemMixState>> = Vec::new();
     let mut reported = 0usize;
+    let mut transport_seen = (crate::bridge::TransportState::Stopped, None);
     while !stop.load(Ordering::Acquire) {
         let (path, version) = params.setlist.get();
         if loaded_setlist != Some(version) {
@@ -181,6 +182,7 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
             }
             applied = mix;
         }
+        log_transport(player, shared, &mut transport_seen);
         // Problems found while playing (damaged frames, a file gone).
         let problems = player.problems();
         if problems.len() > reported {
@@ -193,6 +195,42 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
 }
 
 /// Reads, probes and hands `path`'s setlist to the player.
+/// Logs what the transport does when it changes (seen at the control
+/// thread's poll): `trax: playing song 2 "Name"`. The host's log then says
+/// what played when, and the standalone's window test sees a click's
+/// effect.
+fn log_transport(
+    player: &Player,
+    shared: &Shared,
+    seen: &mut (crate::bridge::TransportState, Option<usize>),
+) {
+    use crate::bridge::TransportState;
+    let stats = player.engine_stats();
+    let now = (stats.transport(), stats.active_song());
+    if now == *seen {
+        return;
+    }
+    *seen = now;
+    let what = match now.0 {
+        TransportState::Stopped => "stopped",
+        TransportState::Starting => "starting",
+        TransportState::Playing => "playing",
+        TransportState::Paused => "paused",
+    };
+    match now.1 {
+        Some(song) => {
+            let name = shared
+                .song_names
+                .lock()
+                .get(song)
+                .cloned()
+                .unwrap_or_default();
+            tracing::info!("trax: {what} song {} \"{name}\"", song + 1);
+        }
+        None => tracing::info!("trax: {what}"),
+    }
+}
+
 fn load(player: &Player, path: &str, shared: &Shared) {
     shared.problems.lock().clear();
     if path.is_empty() {

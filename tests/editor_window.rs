@@ -1,0 +1,257 @@
+//! The editor's real window: `trax play --backend dummy` under Xvfb (X11,
+//! Mesa's software OpenGL, 96 DPI) opens the editor; a screenshot of its
+//! window (`xwd`) is not blank and is saved as
+//! `target/editor-screenshot.ppm`; a click on Play (`xdotool`, at the
+//! button's place in the layout) starts song 1, seen in what the control
+//! thread logs of the engine's transport; Stop stops it.
+//!
+//! Needs `Xvfb`, `xdotool` and `xwd` (Debian: xvfb, xdotool, x11-apps;
+//! `cargo xtask test` installs them). Without them it is skipped with a
+//! message, unless `TRAX_REQUIRE_GUI=1` (set by `cargo xtask test`).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+/// Where the Play and Stop buttons' centres are in the editor, logical
+/// pixels from the window's top-left (panel margin 8, buttons 96×40 with 8
+/// between them, 4 above; see editor/transport_panel.rs).
+const PLAY_AT: (u32, u32) = (160, 34);
+const STOP_AT: (u32, u32) = (264, 34);
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+}
+
+fn trax_binary() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR has a parent")
+        .join("debug/trax")
+}
+
+/// Kills a child process when dropped (also when the test fails).
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An X display number no other server uses.
+fn free_display() -> u32 {
+    (90..200)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .expect("a free X display number")
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Lines of the child's stderr, as they come.
+fn lines_of(child: &mut Child) -> Receiver<String> {
+    let (tx, rx) = channel();
+    let stderr = child.stderr.take().expect("piped stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a line containing `needle`; returns the lines seen.
+fn wait_line(rx: &Receiver<String>, needle: &str, timeout: Duration, seen: &mut Vec<String>) {
+    let start = Instant::now();
+    loop {
+        if seen.iter().any(|l| l.contains(needle)) {
+            return;
+        }
+        let left = timeout.saturating_sub(start.elapsed());
+        assert!(
+            !left.is_zero(),
+            "no line with {needle:?} in the standalone's log:\n{}",
+            seen.join("\n")
+        );
+        if let Ok(line) = rx.recv_timeout(left.min(Duration::from_millis(200))) {
+            seen.push(line);
+        }
+    }
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("xdotool");
+    assert!(out.status.success(), "xdotool {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// An XWD dump's pixels as RGB (the 24/32-bit TrueColor layout Xvfb
+/// gives): (width, height, rgb).
+fn parse_xwd(bytes: &[u8]) -> (usize, usize, Vec<[u8; 3]>) {
+    let field = |i: usize| {
+        u32::from_be_bytes(bytes[i * 4..i * 4 + 4].try_into().expect("4 bytes")) as usize
+    };
+    let (header, width, height) = (field(0), field(4), field(5));
+    let bits_per_pixel = field(11);
+    let bytes_per_line = field(12);
+    let colormap_entries = field(19);
+    assert_eq!(
+        bits_per_pixel, 32,
+        "a 24-bit Xvfb screen dumps 32-bit pixels"
+    );
+    let data = &bytes[header + colormap_entries * 12..];
+    let mut rgb = Vec::with_capacity(width * height);
+    for y in 0..height {
+        for x in 0..width {
+            let p = &data[y * bytes_per_line + x * 4..y * bytes_per_line + x * 4 + 4];
+            rgb.push([p[2], p[1], p[0]]);
+        }
+    }
+    (width, height, rgb)
+}
+
+fn write_ppm(path: &Path, width: usize, height: usize, rgb: &[[u8; 3]]) {
+    let mut out = format!("P6\n{width} {height}\n255\n").into_bytes();
+    for p in rgb {
+        out.extend_from_slice(p);
+    }
+    std::fs::write(path, out).expect("write screenshot");
+}
+
+#[test]
+fn the_standalone_opens_the_editor_and_a_click_on_play_plays_song_1() {
+    let missing: Vec<_> = ["Xvfb", "xdotool", "xwd"]
+        .into_iter()
+        .filter(|t| !on_path(t))
+        .collect();
+    if !missing.is_empty() {
+        assert!(
+            std::env::var_os("TRAX_REQUIRE_GUI").is_none(),
+            "missing {missing:?} (apt packages xvfb, xdotool, x11-apps)"
+        );
+        eprintln!("skipped: missing {missing:?} (apt packages xvfb, xdotool, x11-apps)");
+        return;
+    }
+    let n = free_display();
+    let display = format!(":{n}");
+    let _xvfb = Killed(
+        Command::new("Xvfb")
+            .args([
+                &display,
+                "-screen",
+                "0",
+                "1400x900x24",
+                "-dpi",
+                "96",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb"),
+    );
+    wait_for("Xvfb", Duration::from_secs(10), || {
+        Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+    });
+    let setlist = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/setlist.toml");
+    let mut trax = Killed(
+        Command::new(trax_binary())
+            .args(["play", "--setlist"])
+            .arg(&setlist)
+            .args(["--", "--backend", "dummy"])
+            .env("DISPLAY", &display)
+            .env("RUST_LOG", "info")
+            .env(
+                "TRAX_CACHE_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui-cache"),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("trax play"),
+    );
+    let rx = lines_of(&mut trax.0);
+    let mut log = Vec::new();
+    wait_line(&rx, "trax: loaded", Duration::from_secs(30), &mut log);
+    let window = xdotool(&display, &["search", "--sync", "--name", "^Trax$"]);
+    let window = window.lines().next().expect("a Trax window").to_string();
+    // A few frames to draw the loaded setlist.
+    std::thread::sleep(Duration::from_millis(1500));
+    let dump = Command::new("xwd")
+        .args(["-silent", "-id", &window])
+        .env("DISPLAY", &display)
+        .output()
+        .expect("xwd");
+    assert!(dump.status.success(), "xwd: {dump:?}");
+    let (width, height, rgb) = parse_xwd(&dump.stdout);
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("editor-screenshot.ppm");
+    write_ppm(&shot, width, height, &rgb);
+    eprintln!("screenshot: {} ({width}×{height})", shot.display());
+    assert!(
+        width >= 1000 && height >= 700,
+        "the default size: {width}×{height}"
+    );
+    // Not blank: the dark background, and text and widgets on it.
+    let mut colours: Vec<[u8; 3]> = rgb.clone();
+    colours.sort_unstable();
+    colours.dedup();
+    let background = rgb[rgb.len() / 2 + width / 2];
+    let drawn = rgb.iter().filter(|p| **p != background).count();
+    let bright = rgb.iter().filter(|p| p.iter().all(|c| *c > 180)).count();
+    assert!(
+        colours.len() > 50,
+        "{} colours: a blank window",
+        colours.len()
+    );
+    assert!(
+        drawn * 20 > rgb.len() && bright > 500,
+        "{drawn} pixels off the background, {bright} bright (text): nothing drawn"
+    );
+    // Click Play: song 1 plays.
+    let click = |at: (u32, u32)| {
+        xdotool(
+            &display,
+            &[
+                "mousemove",
+                "--window",
+                &window,
+                &at.0.to_string(),
+                &at.1.to_string(),
+                "click",
+                "1",
+            ],
+        );
+    };
+    click(PLAY_AT);
+    wait_line(
+        &rx,
+        "trax: playing song 1",
+        Duration::from_secs(10),
+        &mut log,
+    );
+    click(STOP_AT);
+    wait_line(&rx, "trax: stopped", Duration::from_secs(10), &mut log);
+}
