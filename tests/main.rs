@@ -24,6 +24,7 @@ mod cache;
 mod cache_sharing;
 mod chunks;
 mod clap_host;
+mod editor;
 mod editor_window;
 mod jack;
 mod no_alloc;

@@ -26,9 +26,6 @@ pub mod mixer_panel;
 pub mod setlist_panel;
 pub mod transport_panel;
 
-#[cfg(test)]
-mod tests;
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -2,7 +2,8 @@
 //! AccessKit labels) against a real plugin instance ([`Trax`]: player,
 //! engine, control thread) on the bundled demo setlist, rendered offline
 //! so that every frame is exact: the editor's clicks must reach the audio.
-#![allow(clippy::unwrap_used)]
+//! Every block (the editor's commands taken, rendering) runs under
+//! `assert_no_alloc`, with the editor open and in use.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,14 +11,15 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+use nice_assert_no_alloc::assert_no_alloc;
 use nice_plug::context::gui::{GuiContext, GuiContextInner};
 use nice_plug::context::PluginApi;
 use nice_plug::prelude::{ParamPtr, PluginState};
 
-use super::TraxEditor;
-use crate::bridge::TransportState;
-use crate::plugin::control::load_state;
-use crate::Trax;
+use trax::bridge::TransportState;
+use trax::editor::TraxEditor;
+use trax::plugin::control::load_state;
+use trax::Trax;
 
 const RATE_HZ: u32 = 48_000;
 const BLOCK_FRAMES: usize = 512;
@@ -62,7 +64,7 @@ struct Rig {
 }
 
 fn demo_setlist() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/demo/setlist.toml")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo/setlist.toml")
 }
 
 impl Rig {
@@ -125,8 +127,10 @@ impl Rig {
         let mut left = vec![0.0f32; BLOCK_FRAMES];
         let mut right = vec![0.0f32; BLOCK_FRAMES];
         for _ in 0..frames.div_ceil(BLOCK_FRAMES) {
-            self.trax.begin_block();
-            self.trax.render_block(&mut left, &mut right);
+            assert_no_alloc(|| {
+                self.trax.begin_block();
+                self.trax.render_block(&mut left, &mut right);
+            });
             for (l, r) in left.iter().zip(&right) {
                 out.push(*l);
                 out.push(*r);
@@ -135,7 +139,7 @@ impl Rig {
         out
     }
 
-    fn stats(&self) -> Arc<crate::bridge::EngineStats> {
+    fn stats(&self) -> Arc<trax::bridge::EngineStats> {
         self.trax.shared().engine_stats.lock().clone().unwrap()
     }
 
