@@ -12,10 +12,8 @@ use std::time::{Duration, Instant};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use nice_assert_no_alloc::assert_no_alloc;
-use nice_plug::context::gui::{GuiContext, GuiContextInner};
-use nice_plug::context::PluginApi;
-use nice_plug::prelude::{ParamPtr, PluginState};
 
+use crate::common::gui_host::immediate_gui_context;
 use trax::bridge::TransportState;
 use trax::editor::TraxEditor;
 use trax::plugin::control::load_state;
@@ -23,39 +21,6 @@ use trax::Trax;
 
 const RATE_HZ: u32 = 48_000;
 const BLOCK_FRAMES: usize = 512;
-
-/// A host that applies parameter changes at once (as a host's main thread
-/// does before the next block).
-struct TestHost;
-
-// The trait's methods are unsafe (a wrapper's contract); this host only
-// forwards to the parameter's own setter.
-#[allow(unsafe_code)]
-impl GuiContextInner for TestHost {
-    fn plugin_api(&self) -> PluginApi {
-        PluginApi::Clap
-    }
-
-    unsafe fn raw_begin_set_parameter(&self, _param: ParamPtr) {}
-
-    unsafe fn raw_set_parameter_normalized(&self, param: ParamPtr, normalized: f32) {
-        // SAFETY: `param` points into the rig's `TraxParams`, which outlive
-        // the harness (the rig owns both).
-        unsafe {
-            param._internal_set_normalized_value(normalized);
-        }
-    }
-
-    unsafe fn raw_end_set_parameter(&self, _param: ParamPtr) {}
-
-    fn get_state(&self) -> PluginState {
-        unreachable!("the editor never reads the whole state")
-    }
-
-    fn set_state(&self, _state: PluginState) {}
-
-    fn request_restart(&self) {}
-}
 
 /// A plugin instance, its editor in a harness, and the audio they make.
 struct Rig {
@@ -78,7 +43,7 @@ impl Rig {
         let gain = &trax.params_arc().gain;
         gain.smoothed.reset(gain.value());
         let mut editor = TraxEditor::new(Arc::clone(trax.params_arc()), Arc::clone(trax.shared()));
-        editor.set_gui_context(GuiContext::new(Arc::new(TestHost)));
+        editor.set_gui_context(immediate_gui_context());
         let harness = Harness::builder()
             .with_size(egui::vec2(1180.0, 760.0))
             // A frame at 60 Hz: two clicks make a double click (< 0.3 s).

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod clap_host;
+pub mod gui_host;
 pub mod scenario;
 
 // The suite links trax with `assert_process_allocs`, as the plugin bundles
