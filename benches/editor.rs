@@ -34,7 +34,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn main() {
     let song = common::corpus().join("songs/04_frozen_bubble_30stems");
     if !song.exists() {
-        println!("missing {}: run ../shared/corpus/make_corpus.sh", song.display());
+        println!(
+            "missing {}: run ../shared/corpus/make_corpus.sh",
+            song.display()
+        );
         return;
     }
     let mut trax = Trax::default();
@@ -45,12 +48,15 @@ fn main() {
     params.setlist.replace(song.to_string_lossy().into_owned());
     shared.wake_control();
     let start = Instant::now();
-    while shared.is_loading(params.setlist.version()) || shared.load_state() != load_state::READY
-    {
+    while shared.is_loading(params.setlist.version()) || shared.load_state() != load_state::READY {
         assert!(start.elapsed() < Duration::from_secs(60), "setlist load");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let stems = shared.setlist.lock().as_ref().map_or(0, |s| s.songs[0].stems.len());
+    let stems = shared
+        .setlist
+        .lock()
+        .as_ref()
+        .map_or(0, |s| s.songs[0].stems.len());
     let mut editor = TraxEditor::new(Arc::clone(&params), Arc::clone(&shared));
     editor.set_gui_context(common::gui_host::immediate_gui_context());
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use nice_assert_no_alloc::assert_no_alloc;
 
@@ -247,5 +247,54 @@ fn muting_every_strip_silences_the_song_and_unmuting_one_brings_it_back() {
     assert!(
         peak(&rig.render(RATE_HZ as usize / 2)) > 0.001,
         "stem 1 back"
+    );
+}
+
+/// The meter levels the editor shows, dBFS, from the meters' labels.
+fn meter_levels(rig: &Rig) -> Vec<f32> {
+    rig.harness
+        .get_all_by_role(egui::Role::Meter)
+        .map(|n| {
+            let label = n.accesskit_node().label().unwrap_or_default();
+            label
+                .split_whitespace()
+                .nth(2)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("meter label {label:?}"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_meters_show_the_playing_stems_and_fall_to_the_floor_when_muted() {
+    let mut rig = Rig::new();
+    assert!(
+        meter_levels(&rig).iter().all(|l| *l <= -60.0),
+        "nothing plays"
+    );
+    rig.harness.get_by_label("Play").click();
+    rig.harness.run_steps(1);
+    rig.render(RATE_HZ as usize);
+    rig.harness.run_steps(1);
+    let playing = meter_levels(&rig);
+    assert_eq!(playing.len(), 6, "song 1 has six stems");
+    assert!(playing[0] > -40.0, "stem 1 meters its level: {playing:?}");
+    rig.harness.get_by_label("Mute 1").click();
+    rig.harness.run_steps(1);
+    std::thread::sleep(Duration::from_millis(200));
+    // Six seconds of frames at 60 Hz with audio rendered between them.
+    for _ in 0..360 {
+        rig.render(RATE_HZ as usize / 60);
+        rig.harness.step();
+    }
+    let muted = meter_levels(&rig);
+    assert!(
+        muted[0] <= -60.0,
+        "muted stem 1 falls to the floor: {muted:?}"
+    );
+    // (Tracker channels pause now and then: some other stem plays.)
+    assert!(
+        muted[1..].iter().any(|l| *l > -60.0),
+        "the others still play: {muted:?}"
     );
 }

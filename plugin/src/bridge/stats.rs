@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
-use super::DECKS;
+use super::{DECKS, MAX_STEMS};
 
 /// What the transport is doing, as seen from outside the audio thread.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,6 +62,10 @@ pub struct EngineStats {
     commands_taken: AtomicU64,
     /// Events dropped because the queue to the loader was full.
     events_dropped: AtomicU64,
+    /// Per stem of the heard song: the largest post-fader sample magnitude
+    /// since the editor last took it (`f32` bits; non-negative floats order
+    /// like their bits, so `fetch_max` keeps the peak).
+    stem_peaks: [AtomicU32; MAX_STEMS],
 }
 
 impl Default for EngineStats {
@@ -81,6 +85,7 @@ impl Default for EngineStats {
             cues_taken: AtomicU64::new(0),
             commands_taken: AtomicU64::new(0),
             events_dropped: AtomicU64::new(0),
+            stem_peaks: std::array::from_fn(|_| AtomicU32::new(0)),
         }
     }
 }
@@ -143,6 +148,22 @@ impl EngineStats {
     pub fn underrun_frames(&self) -> u64 {
         self.underrun_frames.load(Ordering::Relaxed)
     }
+    /// Audio side: stem `stem` of the heard song peaked at `peak` (linear,
+    /// ≥ 0) in a block. Realtime-safe (a lock-free atomic max).
+    pub fn note_stem_peak(&self, stem: usize, peak: f32) {
+        if let (Some(p), true) = (self.stem_peaks.get(stem), peak.is_finite()) {
+            p.fetch_max(peak.max(0.0).to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    /// The peak of stem `stem` (linear) since the last call, which resets
+    /// it: for the one reader that meters (the editor). Realtime-safe.
+    pub fn take_stem_peak(&self, stem: usize) -> f32 {
+        self.stem_peaks
+            .get(stem)
+            .map_or(0.0, |p| f32::from_bits(p.swap(0, Ordering::Relaxed)))
+    }
+
     /// Audio side. Realtime-safe.
     pub fn add_underrun(&self, stem_frames: u64) {
         self.underrun_blocks.fetch_add(1, Ordering::Relaxed);

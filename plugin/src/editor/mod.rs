@@ -78,6 +78,7 @@ pub struct TraxEditor {
     gui: Option<GuiContext>,
     setlist: setlist_panel::SetlistPanel,
     transport: transport_panel::TransportPanel,
+    meters: mixer_panel::Meters,
 }
 
 /// What the editor shows in one frame, read once at its start.
@@ -163,6 +164,7 @@ impl TraxEditor {
             gui: None,
             setlist: setlist_panel::SetlistPanel::new(current, recent),
             transport: transport_panel::TransportPanel::default(),
+            meters: mixer_panel::Meters::default(),
         }
     }
 

@@ -96,6 +96,11 @@ impl GainRamp {
         }
     }
 
+    /// The gains now `(left, right)`. Realtime-safe.
+    pub fn current(&self) -> (f32, f32) {
+        (self.current[0], self.current[1])
+    }
+
     /// True when the gains are 0 and not ramping: the stem is inaudible and
     /// need not be read. Realtime-safe.
     pub fn is_silent(&self) -> bool {

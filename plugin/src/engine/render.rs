@@ -184,6 +184,7 @@ impl Engine {
         let song = self.decks[d].song;
         let pos = self.decks[d].position_frames;
         let any_solo = any_solo(sl, song);
+        let metered = self.active == Some(d);
         let mut missing_total = 0u64;
         for stem in 0..MAX_STEMS {
             let Some((sref, flat)) = Self::stem_ref(sl, d, song, stem) else {
@@ -214,6 +215,12 @@ impl Engine {
             }
             lane.gain
                 .mix_into(scratch, &mut mix_l[..n], &mut mix_r[..n]);
+            if metered {
+                // Post-fader: the pre-fader peak at the gains reached.
+                let pre = scratch.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+                let (gl, gr) = lane.gain.current();
+                self.stats.note_stem_peak(stem, pre * gl.max(gr));
+            }
         }
         if missing_total > 0 {
             self.stats.add_underrun(missing_total);
