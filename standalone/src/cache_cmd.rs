@@ -4,14 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use trax::cache::ChunkStore;
+use trax::loader::warm::{warm_setlist, WarmProgress};
 use trax::loader::{CacheConfig, CacheLink, CachePolicy, PersistedStats};
-use trax::{Player, PlayerConfig};
 
 /// Where the cache is.
 #[derive(Args, Debug, Clone)]
@@ -140,69 +140,31 @@ pub fn warm(args: &WarmArgs) -> Result<()> {
     })
     .with_context(|| format!("cache {}", dir.display()))?;
     let list = trax::setlist::load(&args.setlist)?;
-    let (player, mut engine) = Player::new(PlayerConfig::offline(args.rate))?;
-    player.set_cache(Some(Arc::clone(&link)));
-    let prepared = player.load(&list);
-    for p in player.problems() {
-        eprintln!("warning: {p}");
-    }
-    player.set_auto_advance(false);
-    let limit = |len: u64| match policy {
-        CachePolicy::WholeSong => len,
-        CachePolicy::FirstSecs(s) | CachePolicy::Auto(s) => {
-            len.min((s.max(0.0) * args.rate as f64).ceil() as u64)
-        }
-    };
-    let total: u64 = prepared.songs.iter().map(|s| limit(s.length_frames)).sum();
-    let bar = ProgressBar::new(total);
+    let names: Vec<String> = list.songs.iter().map(|s| s.name.clone()).collect();
+    let progress = Arc::new(WarmProgress::default());
+    let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {percent:>3}% {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let start = Instant::now();
-    let stats = player.engine_stats().clone();
-    let mut l = vec![0.0f32; 4096];
-    let mut r = vec![0.0f32; 4096];
-    for (i, song) in prepared.songs.iter().enumerate() {
-        bar.set_message(song.name.clone());
-        // The next song takes over from the last (a crossfade, no stop).
-        player.play_song(i);
-        let want = limit(song.length_frames);
-        let mut done = 0u64;
-        let mut started = false;
-        let mut last_progress = Instant::now();
-        while done < want {
-            let block = ((want - done) as usize).min(l.len());
-            let n = engine.process(&mut l[..block], &mut r[..block]);
-            done += n as u64;
-            bar.inc(n as u64);
-            let state = stats.transport();
-            started |= state != trax::bridge::TransportState::Stopped;
-            if n > 0 {
-                last_progress = Instant::now();
-            }
-            if n < block {
-                if started && state == trax::bridge::TransportState::Stopped {
-                    break;
-                }
-                if last_progress.elapsed() > Duration::from_secs(5) {
-                    return Err(anyhow!(
-                        "warming stalled in song {} at frame {done} (transport {state:?}, active song {:?}, decks in use {:?})",
-                        i + 1,
-                        stats.active_song(),
-                        (0..trax::bridge::DECKS)
-                            .map(|d| (stats.deck_in_use(d), stats.deck_position_frames(d)))
-                            .collect::<Vec<_>>()
-                    ));
-                }
-                player.nudge();
-                player.wait_for_progress(Duration::from_millis(2));
-            }
-        }
+    let warming = {
+        let (link, progress, rate) = (Arc::clone(&link), Arc::clone(&progress), args.rate);
+        std::thread::spawn(move || warm_setlist(&list, &link, rate, &progress))
+    };
+    while !warming.is_finished() {
+        bar.set_length(progress.total_frames.load(Ordering::Relaxed));
+        bar.set_position(progress.done_frames.load(Ordering::Relaxed));
+        let song = progress.song.load(Ordering::Relaxed) as usize;
+        bar.set_message(names.get(song).cloned().unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(50));
     }
-    player.stop();
-    link.flush(Duration::from_secs(600));
-    link.persist_stats();
+    let report = warming
+        .join()
+        .map_err(|_| anyhow!("the warming thread panicked"))??;
+    for p in &report.problems {
+        eprintln!("warning: {p}");
+    }
+    let prepared = report.prepared;
     bar.finish_and_clear();
     let s = link.stats();
     let usage = link.store().usage()?;
@@ -210,7 +172,7 @@ pub fn warm(args: &WarmArgs) -> Result<()> {
     println!(
         "warmed {} songs in {:.1} s: {} chunks written ({:.1} MB), {} already cached, {} write errors; cache {}: {} entries, {} chunks, {:.1} MB of {:.1} MB budget",
         prepared.songs.len(),
-        start.elapsed().as_secs_f64(),
+        report.elapsed.as_secs_f64(),
         s.writes.load(Ordering::Relaxed),
         s.written_bytes.load(Ordering::Relaxed) as f64 / 1e6,
         s.hits.load(Ordering::Relaxed),

@@ -25,6 +25,7 @@ pub mod cursor;
 pub mod error;
 pub mod prepare;
 pub mod source;
+pub mod warm;
 pub mod worker;
 
 pub use cache_link::{CacheConfig, CacheLink, CachePolicy, CacheStats, PersistedStats};
