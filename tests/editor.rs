@@ -36,7 +36,13 @@ impl Rig {
     /// A plugin started offline at 48 kHz with the demo setlist opened
     /// through the editor's path field.
     fn new() -> Self {
+        Self::with_cache(None)
+    }
+
+    /// Like [`Rig::new`] with `cache` as the chunk cache (`None`: none).
+    fn with_cache(cache: Option<trax::loader::CacheConfig>) -> Self {
         let mut trax = Trax::default();
+        trax.set_cache_config(cache);
         assert!(trax.start(RATE_HZ, true));
         // What a wrapper does at activation: the gain smoother starts at
         // the parameter's value (it is 0 before).
@@ -297,4 +303,70 @@ fn the_meters_show_the_playing_stems_and_fall_to_the_floor_when_muted() {
         muted[1..].iter().any(|l| *l > -60.0),
         "the others still play: {muted:?}"
     );
+}
+
+/// Steps the editor (with real time passing for its cache thread) until
+/// `done`, at most `secs`.
+fn step_until(rig: &mut Rig, secs: u64, what: &str, mut done: impl FnMut(&mut Rig) -> bool) {
+    let start = Instant::now();
+    while !done(rig) {
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out: {what}"
+        );
+        rig.harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_cache_panel_warms_the_setlist_sets_the_policy_and_clears_after_a_confirmation() {
+    use trax::loader::{CacheConfig, CachePolicy};
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("editor-cache-panel");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut rig = Rig::with_cache(Some(CacheConfig {
+        dir: dir.clone(),
+        policy: CachePolicy::FirstSecs(5.0),
+    }));
+    let link = rig.trax.shared().cache.lock().clone().expect("a cache");
+    step_until(&mut rig, 10, "the panel reads the folder", |rig| {
+        rig.harness.query_by_label("Warm setlist").is_some()
+    });
+    let before = link.store().ledger_bytes().unwrap();
+    rig.harness.get_by_label("Warm setlist").click();
+    step_until(&mut rig, 120, "the warm ends", |rig| {
+        rig.harness
+            .query_by_label_contains("warmed 3 songs")
+            .is_some()
+    });
+    let warmed = link.store().ledger_bytes().unwrap();
+    assert!(
+        warmed > before,
+        "the warm wrote chunks: {before} → {warmed} bytes"
+    );
+    // The policy, through its menu.
+    rig.harness.get_by_label("Cache policy").click();
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Whole songs").click();
+    step_until(&mut rig, 10, "the policy is set", |_| {
+        link.policy() == CachePolicy::WholeSong
+    });
+    assert_eq!(
+        trax::cache::FolderSettings::read(&dir).policy,
+        Some(CachePolicy::WholeSong),
+        "the folder's default too"
+    );
+    // Clear asks first.
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Clear cache…").click();
+    rig.harness.run_steps(2);
+    assert_eq!(
+        link.store().ledger_bytes().unwrap(),
+        warmed,
+        "not before the confirmation"
+    );
+    rig.harness.get_by_label("Clear").click();
+    step_until(&mut rig, 10, "the cache is cleared", |_| {
+        link.store().ledger_bytes().unwrap() < warmed
+    });
 }

@@ -49,6 +49,9 @@ pub struct Trax {
     rt: RtState,
     /// The editor's commands (the producer is in [`Shared`]).
     gui_rx: rtrb::Consumer<GuiCommand>,
+    /// The cache to use instead of the environment's (see
+    /// [`Trax::set_cache_config`]).
+    cache_override: Option<Option<crate::loader::CacheConfig>>,
 }
 
 /// What `process()` remembers between blocks.
@@ -89,6 +92,7 @@ impl Default for Trax {
             params: Arc::new(params),
             shared: Arc::new(shared),
             gui_rx,
+            cache_override: None,
             control: None,
             engine: None,
             rate_hz: 0,
@@ -111,6 +115,13 @@ impl Trax {
     /// The parameters and persisted state.
     pub fn params_arc(&self) -> &Arc<TraxParams> {
         &self.params
+    }
+
+    /// Uses `config` as the chunk cache (`None`: no cache) instead of the
+    /// environment's ([`crate::loader::CacheConfig::from_environment`]),
+    /// from the next [`Self::start`] at a new rate.
+    pub fn set_cache_config(&mut self, config: Option<crate::loader::CacheConfig>) {
+        self.cache_override = Some(config);
     }
 
     /// What `activate()` does, without a host: a player and engine at
@@ -144,10 +155,20 @@ impl Trax {
         };
         // The chunk cache (shared by every instance in this process): the
         // folder from TRAX_CACHE_DIR or the platform's, its policy.
-        if let Some(cache) = crate::loader::CacheConfig::from_environment() {
+        let cache = self
+            .cache_override
+            .clone()
+            .unwrap_or_else(crate::loader::CacheConfig::from_environment);
+        if let Some(cache) = cache {
             match crate::loader::CacheLink::shared(&cache) {
-                Ok(link) => player.set_cache(Some(link)),
-                Err(e) => tracing::warn!("trax: chunk cache off: {e}"),
+                Ok(link) => {
+                    *self.shared.cache.lock() = Some(Arc::clone(&link));
+                    player.set_cache(Some(link));
+                }
+                Err(e) => {
+                    *self.shared.cache_error.lock() = Some(e.to_string());
+                    tracing::warn!("trax: chunk cache off: {e}");
+                }
             }
         }
         *self.shared.engine_stats.lock() = Some(Arc::clone(player.engine_stats()));

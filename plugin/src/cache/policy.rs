@@ -1,6 +1,8 @@
 //! Any thread: what the chunk cache keeps of each stem, as settings files,
 //! the CLI and the editor name it (`first:SECS`, `whole`, `auto:SECS`).
 
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::bridge::CHUNK_FRAMES;
@@ -129,6 +131,67 @@ mod tests {
         assert_eq!("first".parse(), Ok(CachePolicy::FirstSecs(60.0)));
         for bad in ["", "all", "first:-1", "auto:x", "whole:5"] {
             assert!(bad.parse::<CachePolicy>().is_err(), "{bad:?}");
+        }
+    }
+}
+
+/// A [`CachePolicy`] that any thread reads and sets without a lock (two
+/// atomics: a reader racing a change may see the new kind with the old
+/// seconds once, which only moves one chunk's caching decision).
+#[derive(Debug)]
+pub struct AtomicPolicy {
+    kind: AtomicU8,
+    secs_bits: AtomicU64,
+}
+
+impl AtomicPolicy {
+    /// Holding `policy`.
+    pub fn new(policy: CachePolicy) -> Self {
+        let cell = Self {
+            kind: AtomicU8::new(0),
+            secs_bits: AtomicU64::new(0),
+        };
+        cell.store(policy);
+        cell
+    }
+
+    /// The policy now.
+    pub fn load(&self) -> CachePolicy {
+        let secs = f64::from_bits(self.secs_bits.load(Ordering::Acquire));
+        match self.kind.load(Ordering::Acquire) {
+            1 => CachePolicy::WholeSong,
+            2 => CachePolicy::Auto(secs),
+            _ => CachePolicy::FirstSecs(secs),
+        }
+    }
+
+    /// Sets the policy.
+    pub fn store(&self, policy: CachePolicy) {
+        let (kind, secs) = match policy {
+            CachePolicy::FirstSecs(s) => (0, s),
+            CachePolicy::WholeSong => (1, 0.0),
+            CachePolicy::Auto(s) => (2, s),
+        };
+        self.secs_bits.store(secs.to_bits(), Ordering::Release);
+        self.kind.store(kind, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod atomic_tests {
+    use super::*;
+
+    #[test]
+    fn an_atomic_policy_holds_every_kind() {
+        let cell = AtomicPolicy::new(CachePolicy::FirstSecs(60.0));
+        assert_eq!(cell.load(), CachePolicy::FirstSecs(60.0));
+        for p in [
+            CachePolicy::WholeSong,
+            CachePolicy::Auto(12.5),
+            CachePolicy::FirstSecs(0.0),
+        ] {
+            cell.store(p);
+            assert_eq!(cell.load(), p);
         }
     }
 }

@@ -20,6 +20,8 @@
     clippy::disallowed_macros
 )] // The GUI thread, never the audio thread.
 
+pub mod cache_panel;
+pub mod cache_tasks;
 mod dialog;
 pub mod format;
 pub mod mixer_panel;
@@ -79,6 +81,7 @@ pub struct TraxEditor {
     setlist: setlist_panel::SetlistPanel,
     transport: transport_panel::TransportPanel,
     meters: mixer_panel::Meters,
+    cache: cache_panel::CachePanel,
 }
 
 /// What the editor shows in one frame, read once at its start.
@@ -165,6 +168,7 @@ impl TraxEditor {
             setlist: setlist_panel::SetlistPanel::new(current, recent),
             transport: transport_panel::TransportPanel::default(),
             meters: mixer_panel::Meters::default(),
+            cache: cache_panel::CachePanel::default(),
         }
     }
 
@@ -178,6 +182,11 @@ impl TraxEditor {
         let snap = Snapshot::take(&self.params, &self.shared);
         egui::Panel::top("trax-transport").show(ui, |ui| {
             transport_panel::show(self, ui, &snap);
+        });
+        egui::Panel::bottom("trax-cache").show(ui, |ui| {
+            ui.add_space(2.0);
+            cache_panel::show(self, ui, &snap);
+            ui.add_space(2.0);
         });
         egui::Panel::left("trax-setlist")
             .resizable(true)

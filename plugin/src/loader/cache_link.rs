@@ -88,7 +88,7 @@ struct WriteJob {
 /// thread and the counters. Share it between players with `Arc`.
 pub struct CacheLink {
     store: ChunkStore,
-    policy: CachePolicy,
+    policy: crate::cache::policy::AtomicPolicy,
     stats: Arc<CacheStats>,
     writer: Sender<WriteJob>,
     warned_entry: AtomicBool,
@@ -114,7 +114,7 @@ impl std::fmt::Debug for CacheLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheLink")
             .field("dir", &self.store.dir())
-            .field("policy", &self.policy)
+            .field("policy", &self.policy())
             .field("stats", &self.stats)
             .finish()
     }
@@ -209,7 +209,7 @@ impl CacheLink {
             })?;
         Ok(Arc::new(CacheLink {
             store,
-            policy: config.policy,
+            policy: crate::cache::policy::AtomicPolicy::new(config.policy),
             stats,
             writer,
             warned_entry: AtomicBool::new(false),
@@ -239,7 +239,18 @@ impl CacheLink {
 
     /// The policy.
     pub fn policy(&self) -> CachePolicy {
-        self.policy
+        self.policy.load()
+    }
+
+    /// Sets the policy: for this link (every player using it, from their
+    /// next chunk) and as the folder's default for players opened later.
+    ///
+    /// # Errors
+    /// The folder's settings cannot be written (the link's policy is set
+    /// anyway).
+    pub fn set_policy(&self, policy: CachePolicy) -> Result<(), CacheError> {
+        self.policy.store(policy);
+        self.store.set_policy(Some(policy))
     }
 
     /// Adds the counters gathered since the last call to the folder's
@@ -320,7 +331,7 @@ impl CacheLink {
 
     /// Whether chunk `index` is in the span the policy caches.
     pub fn covers(&self, index: u32, engine_rate_hz: u32) -> bool {
-        self.policy.covers(index, engine_rate_hz)
+        self.policy().covers(index, engine_rate_hz)
     }
 
     /// Records that `samples` (frames × channels) of `entry`'s source took
@@ -355,7 +366,7 @@ impl CacheLink {
     /// stem whose source decodes within [`AUTO_MARGIN`] of the cache's
     /// speed (per sample).
     pub fn keeps(&self, entry: KeyId) -> bool {
-        match self.policy {
+        match self.policy() {
             CachePolicy::Auto(_) => self
                 .decode_sps
                 .lock()

@@ -139,9 +139,7 @@ pub fn warm_setlist(
             let block = ((want - done) as usize).min(l.len());
             let n = engine.process(&mut l[..block], &mut r[..block]);
             done += n as u64;
-            progress
-                .done_frames
-                .fetch_add(n as u64, Ordering::Relaxed);
+            progress.done_frames.fetch_add(n as u64, Ordering::Relaxed);
             let state = stats.transport();
             started |= state != TransportState::Stopped;
             if n > 0 {

@@ -61,6 +61,11 @@ pub struct Shared {
     /// The editor's end of the queue to the audio thread (only the GUI
     /// thread takes this lock).
     pub gui_commands: Mutex<Option<rtrb::Producer<super::gui_commands::GuiCommand>>>,
+    /// The chunk cache the player uses, if any (for the editor's cache
+    /// panel).
+    pub cache: Mutex<Option<Arc<crate::loader::CacheLink>>>,
+    /// Why the cache is off, if it failed to open.
+    pub cache_error: Mutex<Option<String>>,
     /// The control thread, to wake it when the editor changes the mix.
     control_thread: Mutex<Option<std::thread::Thread>>,
 }
@@ -77,6 +82,8 @@ impl Default for Shared {
             engine_stats: Mutex::default(),
             engine_rate_hz: Mutex::new(0),
             gui_commands: Mutex::default(),
+            cache: Mutex::default(),
+            cache_error: Mutex::default(),
             control_thread: Mutex::default(),
         }
     }
