@@ -172,6 +172,7 @@ impl Trax {
             }
         }
         *self.shared.engine_stats.lock() = Some(Arc::clone(player.engine_stats()));
+        *self.shared.loader_stats.lock() = Some(Arc::clone(player.loader_stats()));
         *self.shared.engine_rate_hz.lock() = rate_hz;
         // A new player has loaded nothing yet (before the thread starts: it
         // may finish a load at once).

@@ -45,6 +45,13 @@ impl ChunkKey {
         self.0
     }
 
+    /// The key a slot's packed value holds (not [`Self::NONE`] or
+    /// [`Self::BUSY`], which are not keys). Realtime-safe.
+    #[inline]
+    pub const fn from_raw(raw: u64) -> Self {
+        Self(raw)
+    }
+
     /// Setlist epoch. Realtime-safe.
     #[inline]
     pub const fn epoch(self) -> u16 {

@@ -77,10 +77,15 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     };
     if panel.last_refresh.is_none_or(|t| t.elapsed() > REFRESH) {
         panel.last_refresh = Some(Instant::now());
-        worker.send(CacheTask::Refresh);
+        let song = snap
+            .setlist
+            .as_ref()
+            .map(|s| (std::sync::Arc::clone(s), snap.current_song()));
+        worker.send(CacheTask::Refresh(song));
         ui.ctx().request_repaint_after(REFRESH);
     }
     let view = worker.view();
+    let cached = view.cached.clone();
     let warming = worker.warming.load(Ordering::Acquire);
     let setlist_path = editor.params.setlist.get().0;
     let mut tasks = Vec::new();
@@ -234,6 +239,7 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
         }
         worker.send(task);
     }
+    editor.cached_ranges = cached;
 }
 
 #[cfg(test)]

@@ -18,14 +18,16 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 use parking_lot::Mutex;
 
 use crate::cache::CachePolicy;
+use crate::loader::prepare::PreparedSetlist;
 use crate::loader::warm::{warm_setlist, WarmProgress};
 use crate::loader::{CacheLink, PersistedStats};
 
 /// What the cache thread is asked to do.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum CacheTask {
-    /// Read the folder's settings, usage and statistics again.
-    Refresh,
+    /// Read the folder's settings, usage and statistics again, and which
+    /// chunks of this song (of this setlist) have files.
+    Refresh(Option<(Arc<PreparedSetlist>, usize)>),
     /// Set the byte budget (evicting down to it at once).
     SetBudget(u64),
     /// Set the policy (this link's and the folder's default).
@@ -60,6 +62,44 @@ pub struct CacheView {
     pub lifetime: PersistedStats,
     /// The last thing done, or why it failed (file and cause).
     pub message: String,
+    /// Which chunks of a song have cache files.
+    pub cached: Option<CachedRanges>,
+}
+
+/// Per chunk of one song, the fraction of its stems with a cache file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CachedRanges {
+    /// The setlist's epoch.
+    pub epoch: u16,
+    /// The song (0-based).
+    pub song: usize,
+    /// Per chunk, 0.0 … 1.0.
+    pub fractions: Vec<f32>,
+}
+
+/// Which chunks of `song` have a cache file, per chunk the fraction of the
+/// song's stems (file system checks: the cache thread only).
+fn cached_ranges(setlist: &PreparedSetlist, song: usize) -> Option<CachedRanges> {
+    let first: usize = setlist.songs.iter().take(song).map(|s| s.stems.len()).sum();
+    let s = setlist.songs.get(song)?;
+    let chunks = super::residency::chunk_count(s.length_frames);
+    let stems = s.stems.len().max(1);
+    let mut counts = vec![0u32; chunks];
+    for flat in first..first + s.stems.len() {
+        let Some(Some(entry)) = setlist.cache_entries.get(flat) else {
+            continue;
+        };
+        for (chunk, count) in counts.iter_mut().enumerate() {
+            if entry.contains(chunk as u32) {
+                *count += 1;
+            }
+        }
+    }
+    Some(CachedRanges {
+        epoch: setlist.epoch,
+        song,
+        fractions: counts.iter().map(|&c| c as f32 / stems as f32).collect(),
+    })
 }
 
 /// The panel's end of the cache thread.
@@ -92,7 +132,7 @@ impl CacheWorker {
             warm,
             warming,
         };
-        worker.send(CacheTask::Refresh);
+        worker.send(CacheTask::Refresh(None));
         Ok(worker)
     }
 
@@ -123,8 +163,12 @@ fn run(
     warming: &AtomicBool,
 ) {
     while let Ok(task) = rx.recv() {
+        let mut cached = None;
         let message = match task {
-            CacheTask::Refresh => None,
+            CacheTask::Refresh(song) => {
+                cached = song.and_then(|(setlist, song)| cached_ranges(&setlist, song));
+                None
+            }
             CacheTask::SetBudget(bytes) => Some(match link.store().set_budget_bytes(bytes) {
                 Ok(e) if e.chunks_removed > 0 => format!(
                     "budget set; {} chunks evicted ({})",
@@ -171,10 +215,16 @@ fn run(
             policy: Some(link.policy()),
             lifetime: PersistedStats::read(link.dir()),
             message: String::new(),
+            cached: None,
         };
         let mut v = view.lock();
         let message = message.unwrap_or_else(|| std::mem::take(&mut v.message));
-        *v = CacheView { message, ..fresh };
+        let cached = cached.or_else(|| v.cached.take());
+        *v = CacheView {
+            message,
+            cached,
+            ..fresh
+        };
     }
 }
 

@@ -25,6 +25,7 @@ pub mod cache_tasks;
 mod dialog;
 pub mod format;
 pub mod mixer_panel;
+pub mod residency;
 pub mod setlist_panel;
 pub mod transport_panel;
 
@@ -82,6 +83,9 @@ pub struct TraxEditor {
     transport: transport_panel::TransportPanel,
     meters: mixer_panel::Meters,
     cache: cache_panel::CachePanel,
+    /// Which chunks of the current song have cache files (from the cache
+    /// thread), for the seek bar.
+    cached_ranges: Option<cache_tasks::CachedRanges>,
 }
 
 /// What the editor shows in one frame, read once at its start.
@@ -169,6 +173,7 @@ impl TraxEditor {
             transport: transport_panel::TransportPanel::default(),
             meters: mixer_panel::Meters::default(),
             cache: cache_panel::CachePanel::default(),
+            cached_ranges: None,
         }
     }
 

@@ -199,8 +199,91 @@ fn now_and_next(ui: &mut egui::Ui, snap: &Snapshot) {
     });
 }
 
-/// The seek bar: played part, playhead, the drag preview and a loading
-/// indicator while a start or seek waits for the loader.
+/// Per chunk of the current song: the fraction of stems in RAM and the
+/// fraction with a cache file.
+struct Ranges {
+    ram: Vec<f32>,
+    disk: Vec<f32>,
+}
+
+fn editor_ranges(
+    shared: &crate::plugin::control::Shared,
+    cached: &Option<super::cache_tasks::CachedRanges>,
+    snap: &Snapshot,
+) -> Ranges {
+    let song = snap.current_song();
+    let Some(setlist) = &snap.setlist else {
+        return Ranges {
+            ram: Vec::new(),
+            disk: Vec::new(),
+        };
+    };
+    let Some(s) = setlist.songs.get(song) else {
+        return Ranges {
+            ram: Vec::new(),
+            disk: Vec::new(),
+        };
+    };
+    let chunks = super::residency::chunk_count(s.length_frames);
+    let slots = shared
+        .loader_stats
+        .lock()
+        .as_ref()
+        .and_then(|l| l.slots.lock().clone());
+    let ram = match slots {
+        Some((epoch, pool)) if epoch == setlist.epoch => super::residency::resident_fractions(
+            &pool,
+            epoch,
+            song,
+            s.stems.len(),
+            chunks,
+            s.length_frames,
+        ),
+        _ => vec![0.0; chunks],
+    };
+    let disk = match cached {
+        Some(c) if c.epoch == setlist.epoch && c.song == song => c.fractions.clone(),
+        _ => Vec::new(),
+    };
+    Ranges { ram, disk }
+}
+
+/// RAM in the bar's top third (blue; dim where only some stems are), the
+/// disk cache in its bottom third (violet).
+fn ranges(r: Ranges, painter: &egui::Painter, rect: egui::Rect) {
+    let third = rect.height() / 3.0;
+    let band = |values: &[f32], top: f32, full: Color32| {
+        let n = values.len().max(1) as f32;
+        for (i, &f) in values.iter().enumerate() {
+            if f <= 0.0 {
+                continue;
+            }
+            let x0 = rect.left() + rect.width() * i as f32 / n;
+            let x1 = rect.left() + rect.width() * (i + 1) as f32 / n;
+            let color = if f >= 1.0 {
+                full
+            } else {
+                full.gamma_multiply(0.45)
+            };
+            painter.rect_filled(
+                egui::Rect::from_min_max(egui::pos2(x0, top), egui::pos2(x1, top + third - 2.0)),
+                0.0,
+                color,
+            );
+        }
+    };
+    band(&r.ram, rect.top() + 1.0, RAM_BLUE);
+    band(&r.disk, rect.bottom() - third + 1.0, CACHE_VIOLET);
+}
+
+/// Chunks in RAM on the seek bar.
+pub const RAM_BLUE: Color32 = Color32::from_rgb(70, 140, 230);
+/// Chunks in the disk cache on the seek bar.
+pub const CACHE_VIOLET: Color32 = Color32::from_rgb(160, 110, 220);
+
+/// The seek bar: played part, playhead, the chunks in RAM and in the disk
+/// cache, the drag preview and a loading indicator while a start or seek
+/// waits for the loader.
 fn seek_bar(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     let length = current_length(snap);
     let (rect, response) = ui.allocate_exact_size(
@@ -223,6 +306,12 @@ fn seek_bar(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     }
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, Color32::from_rgb(30, 33, 40));
+    let drag_fraction = panel.drag_fraction;
+    ranges(
+        editor_ranges(&editor.shared, &editor.cached_ranges, snap),
+        &painter,
+        rect,
+    );
     let position = if snap.active_song.is_some() {
         snap.position_frames.min(length)
     } else {
@@ -230,9 +319,11 @@ fn seek_bar(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     };
     if length > 0 {
         let played = position as f32 / length as f32;
+        // The middle third: what has played.
+        let third = rect.height() / 3.0;
         let played_rect = egui::Rect::from_min_max(
-            rect.min,
-            egui::pos2(rect.left() + rect.width() * played, rect.bottom()),
+            egui::pos2(rect.left(), rect.top() + third),
+            egui::pos2(rect.left() + rect.width() * played, rect.bottom() - third),
         );
         painter.rect_filled(played_rect, 4.0, Color32::from_rgb(45, 95, 70));
         let x = played_rect.right();
@@ -241,7 +332,7 @@ fn seek_bar(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             Stroke::new(2.0, PLAYING_GREEN),
         );
     }
-    if let Some(f) = panel.drag_fraction {
+    if let Some(f) = drag_fraction {
         let x = rect.left() + rect.width() * f;
         painter.line_segment(
             [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],

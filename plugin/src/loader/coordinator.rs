@@ -96,6 +96,10 @@ pub struct LoaderStats {
     pub peak_resident_bytes: AtomicU64,
     /// Bytes of the slot pool allocated for the current setlist.
     pub pool_bytes: AtomicU64,
+    /// The current setlist's epoch and slot pool, for the editor to see
+    /// which chunks are in RAM (it reads the slots' atomics; this lock is
+    /// taken once per setlist load, never per chunk).
+    pub slots: Mutex<Option<(u16, Arc<SlotPool>)>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,6 +280,7 @@ impl Coordinator {
     fn load(&mut self, prepared: Arc<PreparedSetlist>) {
         let stems = prepared.max_stems().max(1);
         let pool = Arc::new(SlotPool::new(stems * SLOTS_PER_STEM));
+        *self.loader_stats.slots.lock() = Some((prepared.epoch, Arc::clone(&pool)));
         let lanes = Arc::new(DeckLanes::new(stems));
         let stem_status: Arc<[std::sync::atomic::AtomicU8]> = prepared
             .songs

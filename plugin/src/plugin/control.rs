@@ -56,6 +56,9 @@ pub struct Shared {
     /// The engine's counters (position, transport, underruns), set at
     /// activation: the editor's lock-free view of the audio thread.
     pub engine_stats: Mutex<Option<Arc<crate::bridge::EngineStats>>>,
+    /// The loader's figures (the slot pool: what is in RAM), set at
+    /// activation.
+    pub loader_stats: Mutex<Option<Arc<crate::loader::LoaderStats>>>,
     /// The engine's rate, Hz (0 before activation).
     pub engine_rate_hz: Mutex<u32>,
     /// The editor's end of the queue to the audio thread (only the GUI
@@ -80,6 +83,7 @@ impl Default for Shared {
             song_names: Mutex::default(),
             setlist: Mutex::default(),
             engine_stats: Mutex::default(),
+            loader_stats: Mutex::default(),
             engine_rate_hz: Mutex::new(0),
             gui_commands: Mutex::default(),
             cache: Mutex::default(),
