@@ -123,6 +123,7 @@ fn key_for_song(inst: &mut ClapInstance, song: usize) -> u8 {
 }
 
 mod follow;
+mod gui;
 mod lifecycle;
 mod paced;
 mod render;

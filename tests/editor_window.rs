@@ -10,6 +10,8 @@
 //! message, unless `TRAX_REQUIRE_GUI=1` (set by `cargo xtask test`).
 
 use std::io::{BufRead, BufReader};
+
+use crate::common::xvfb::Xvfb;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
@@ -20,11 +22,6 @@ use std::time::{Duration, Instant};
 /// between them, 4 above; see editor/transport_panel.rs).
 const PLAY_AT: (u32, u32) = (160, 34);
 const STOP_AT: (u32, u32) = (264, 34);
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
-}
 
 fn trax_binary() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -40,24 +37,6 @@ impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// An X display number no other server uses.
-fn free_display() -> u32 {
-    (90..200)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        })
-        .expect("a free X display number")
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -92,16 +71,6 @@ fn wait_line(rx: &Receiver<String>, needle: &str, timeout: Duration, seen: &mut 
             seen.push(line);
         }
     }
-}
-
-fn xdotool(display: &str, args: &[&str]) -> String {
-    let out = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .expect("xdotool");
-    assert!(out.status.success(), "xdotool {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// An XWD dump's pixels as RGB (the 24/32-bit TrueColor layout Xvfb
@@ -139,40 +108,10 @@ fn write_ppm(path: &Path, width: usize, height: usize, rgb: &[[u8; 3]]) {
 
 #[test]
 fn the_standalone_opens_the_editor_and_a_click_on_play_plays_song_1() {
-    let missing: Vec<_> = ["Xvfb", "xdotool", "xwd"]
-        .into_iter()
-        .filter(|t| !on_path(t))
-        .collect();
-    if !missing.is_empty() {
-        assert!(
-            std::env::var_os("TRAX_REQUIRE_GUI").is_none(),
-            "missing {missing:?} (apt packages xvfb, xdotool, x11-apps)"
-        );
-        eprintln!("skipped: missing {missing:?} (apt packages xvfb, xdotool, x11-apps)");
+    let Some(xvfb) = Xvfb::start() else {
         return;
-    }
-    let n = free_display();
-    let display = format!(":{n}");
-    let _xvfb = Killed(
-        Command::new("Xvfb")
-            .args([
-                &display,
-                "-screen",
-                "0",
-                "1400x900x24",
-                "-dpi",
-                "96",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb"),
-    );
-    wait_for("Xvfb", Duration::from_secs(10), || {
-        Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-    });
+    };
+    let display = xvfb.display.clone();
     let setlist = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/setlist.toml");
     let mut trax = Killed(
         Command::new(trax_binary())
@@ -193,7 +132,7 @@ fn the_standalone_opens_the_editor_and_a_click_on_play_plays_song_1() {
     let rx = lines_of(&mut trax.0);
     let mut log = Vec::new();
     wait_line(&rx, "trax: loaded", Duration::from_secs(30), &mut log);
-    let window = xdotool(&display, &["search", "--sync", "--name", "^Trax$"]);
+    let window = xvfb.xdotool(&["search", "--sync", "--name", "^Trax$"]);
     let window = window.lines().next().expect("a Trax window").to_string();
     // A few frames to draw the loaded setlist.
     std::thread::sleep(Duration::from_millis(1500));
@@ -232,18 +171,15 @@ fn the_standalone_opens_the_editor_and_a_click_on_play_plays_song_1() {
     );
     // Click Play: song 1 plays.
     let click = |at: (u32, u32)| {
-        xdotool(
-            &display,
-            &[
-                "mousemove",
-                "--window",
-                &window,
-                &at.0.to_string(),
-                &at.1.to_string(),
-                "click",
-                "1",
-            ],
-        );
+        xvfb.xdotool(&[
+            "mousemove",
+            "--window",
+            &window,
+            &at.0.to_string(),
+            &at.1.to_string(),
+            "click",
+            "1",
+        ]);
     };
     click(PLAY_AT);
     wait_line(

@@ -20,6 +20,8 @@ use std::sync::Mutex;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
+mod gui;
+
 use clack_extensions::log::{HostLog, HostLogImpl, LogSeverity};
 use clack_extensions::note_ports::{
     HostNotePorts, HostNotePortsImpl, NoteDialects, NotePortInfoBuffer, NotePortRescanFlags,
@@ -657,7 +659,8 @@ impl HostHandlers for TestHost {
             .register::<HostParams>()
             .register::<HostState>()
             .register::<HostLatency>()
-            .register::<HostNotePorts>();
+            .register::<HostNotePorts>()
+            .register::<clack_extensions::gui::HostGui>();
     }
 }
 
@@ -670,6 +673,10 @@ struct HostShared {
     flush_requested: AtomicBool,
     error_logs: AtomicU32,
     log_lines: Mutex<Vec<String>>,
+    /// The editor asked to be resized.
+    gui_resize_requests: AtomicU32,
+    /// The editor said it closed.
+    gui_closed: AtomicU32,
 }
 
 impl SharedHandler<'_> for HostShared {

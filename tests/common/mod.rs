@@ -5,6 +5,7 @@
 pub mod clap_host;
 pub mod gui_host;
 pub mod scenario;
+pub mod xvfb;
 
 // The suite links trax with `assert_process_allocs`, as the plugin bundles
 // are: nice-plug then installs its checking allocator
