@@ -54,20 +54,20 @@ impl ClapInstance {
     #[allow(unsafe_code)]
     pub unsafe fn gui_open_x11(&mut self, parent: u64) -> HostResult<GuiSize> {
         let gui = self.gui()?;
-        let mut handle = self.instance.plugin_handle();
-        if !gui.is_api_supported(&mut handle, EMBEDDED_X11) {
+        let handle = self.instance.plugin_handle();
+        if !gui.is_api_supported(&handle, EMBEDDED_X11) {
             return Err("X11 (embedded) is not supported".into());
         }
-        gui.create(&mut handle, EMBEDDED_X11)
+        gui.create(&handle, EMBEDDED_X11)
             .map_err(|e| format!("create: {e:?}"))?;
         // X11 sizes are physical: a plugin may refuse a scale (it reads the
         // screen's DPI instead).
-        let _ = gui.set_scale(&mut handle, 1.0);
-        let size = gui.get_size(&mut handle).ok_or("get_size")?;
+        let _ = gui.set_scale(&handle, 1.0);
+        let size = gui.get_size(&handle).ok_or("get_size")?;
         // SAFETY: the caller keeps `parent` alive until gui_close.
-        unsafe { gui.set_parent(&mut handle, Window::from_x11_handle(parent)) }
+        unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent)) }
             .map_err(|e| format!("set_parent: {e:?}"))?;
-        gui.show(&mut handle).map_err(|e| format!("show: {e:?}"))?;
+        gui.show(&handle).map_err(|e| format!("show: {e:?}"))?;
         Ok(size)
     }
 
@@ -75,22 +75,22 @@ impl ClapInstance {
     /// hosts do); returns the size it took.
     pub fn gui_resize(&mut self, size: GuiSize) -> HostResult<GuiSize> {
         let gui = self.gui()?;
-        let mut handle = self.instance.plugin_handle();
-        if !gui.can_resize(&mut handle) {
+        let handle = self.instance.plugin_handle();
+        if !gui.can_resize(&handle) {
             return Err("the editor cannot be resized".into());
         }
-        let adjusted = gui.adjust_size(&mut handle, size).unwrap_or(size);
-        gui.set_size(&mut handle, adjusted)
+        let adjusted = gui.adjust_size(&handle, size).unwrap_or(size);
+        gui.set_size(&handle, adjusted)
             .map_err(|e| format!("set_size: {e:?}"))?;
-        gui.get_size(&mut handle).ok_or_else(|| "get_size".into())
+        gui.get_size(&handle).ok_or_else(|| "get_size".into())
     }
 
     /// Hides and destroys the editor.
     pub fn gui_close(&mut self) -> HostResult<()> {
         let gui = self.gui()?;
-        let mut handle = self.instance.plugin_handle();
-        let _ = gui.hide(&mut handle);
-        gui.destroy(&mut handle);
+        let handle = self.instance.plugin_handle();
+        let _ = gui.hide(&handle);
+        gui.destroy(&handle);
         Ok(())
     }
 }
