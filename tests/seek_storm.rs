@@ -49,11 +49,38 @@ fn render(player: &Player, engine: &mut Engine, block: usize, frames: usize, out
                 out.resize(out.len() + (want - n) * 2, 0.0);
                 continue;
             }
-            assert!(Instant::now() < deadline, "offline render stalled");
+            assert!(
+                Instant::now() < deadline,
+                "offline render stalled: {}",
+                stall_report(player)
+            );
             player.nudge();
             player.wait_for_progress(Duration::from_millis(2));
         }
     }
+}
+
+/// What the engine and loader were doing, for a stall's message.
+fn stall_report(player: &Player) -> String {
+    let stats = player.engine_stats();
+    let decks: Vec<_> = (0..trax::bridge::DECKS)
+        .map(|d| (stats.deck_in_use(d), stats.deck_position_frames(d)))
+        .collect();
+    let loader = player.loader_stats();
+    format!(
+        "transport {:?}, active song {:?}, active deck {:?}, decks (in use, position) {decks:?}, \
+         commands taken {}, cues taken {}, events dropped {}, resident {} bytes, problems {:?}",
+        stats.transport(),
+        stats.active_song(),
+        stats.active_deck(),
+        stats.commands_taken(),
+        stats.cues_taken(),
+        stats.events_dropped(),
+        loader
+            .resident_bytes
+            .load(std::sync::atomic::Ordering::Relaxed),
+        player.problems()
+    )
 }
 
 /// Asks for a seek and runs the engine (zero-length calls) until it has
@@ -88,6 +115,8 @@ fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance:
         "{} at {rate} Hz, blocks of {block}",
         song_dir.file_name().unwrap_or_default().to_string_lossy()
     );
+    // Shown with a failure (the test's captured output).
+    println!("storm: {what}");
     let length = (reference.len() / 2) as u64;
     let seed = u64::from(rate) * 7919 + block as u64 * 31 + length;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -119,6 +148,7 @@ fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance:
                 render(&player, &mut engine, block, block, &mut out);
             }
         }
+        println!("  seek {i} to frame {target} of {length}");
         seek(&player, &mut engine, target);
         seeks.push(Seek {
             asked_at,
