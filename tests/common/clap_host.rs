@@ -20,8 +20,6 @@ use std::sync::Mutex;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
-mod gui;
-
 use clack_extensions::log::{HostLog, HostLogImpl, LogSeverity};
 use clack_extensions::note_ports::{
     HostNotePorts, HostNotePortsImpl, NoteDialects, NotePortInfoBuffer, NotePortRescanFlags,
@@ -39,6 +37,14 @@ use clack_host::events::event_types::{
 use clack_host::events::{EventFlags, Match};
 use clack_host::prelude::*;
 use clack_host::utils::FixedPoint;
+
+mod events;
+mod gui;
+mod handlers;
+
+use events::{push_event, transport_event};
+pub use events::{HostEvent, Transport};
+use handlers::{HostMainThread, HostShared, TestHost};
 
 /// Errors of the test host: what failed, in words.
 pub type HostResult<T> = Result<T, String>;
@@ -165,69 +171,6 @@ impl ParamInfo {
     pub fn is_read_only(&self) -> bool {
         self.flags & ParamInfoFlags::IS_READONLY.bits() != 0
     }
-}
-
-/// One input event for a [`ClapInstance::process`] call; `time` is the
-/// frame inside that block.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum HostEvent {
-    /// A CLAP note-on on note port 0, channel 0 (velocity 0 ..= 1).
-    NoteOn {
-        /// Frame in the block.
-        time: u32,
-        /// MIDI key 0 ..= 127.
-        key: u8,
-        /// Velocity 0 ..= 1.
-        velocity: f64,
-    },
-    /// A CLAP note-off on note port 0, channel 0.
-    NoteOff {
-        /// Frame in the block.
-        time: u32,
-        /// MIDI key 0 ..= 127.
-        key: u8,
-        /// Release velocity 0 ..= 1.
-        velocity: f64,
-    },
-    /// A parameter change to a CLAP value.
-    ParamValue {
-        /// Frame in the block.
-        time: u32,
-        /// CLAP parameter id.
-        id: u32,
-        /// CLAP value (`min ..= max` of its [`ParamInfo`]).
-        value: f64,
-    },
-    /// A raw MIDI 1.0 message on note port 0 (e.g. `[0xC0, program, 0]`).
-    Midi {
-        /// Frame in the block.
-        time: u32,
-        /// Status and two data bytes.
-        bytes: [u8; 3],
-    },
-}
-
-impl HostEvent {
-    /// The event's frame inside its block.
-    pub fn time(&self) -> u32 {
-        match *self {
-            HostEvent::NoteOn { time, .. }
-            | HostEvent::NoteOff { time, .. }
-            | HostEvent::ParamValue { time, .. }
-            | HostEvent::Midi { time, .. } => time,
-        }
-    }
-}
-
-/// The host transport for one block, as of its first frame (tempo 120,
-/// 4/4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Transport {
-    /// Whether the host transport plays.
-    pub playing: bool,
-    /// The song position of the block's first frame, in frames at the
-    /// activation rate.
-    pub pos_frames: i64,
 }
 
 /// A created plugin instance and the host's buffers for it.
@@ -588,160 +531,6 @@ impl Drop for ClapInstance {
     fn drop(&mut self) {
         self.deactivate();
     }
-}
-
-fn push_event(buf: &mut EventBuffer, e: &HostEvent) {
-    let pckn = |key: u8| Pckn::new(0u16, 0u16, u16::from(key), Match::<u32>::All);
-    match *e {
-        HostEvent::NoteOn {
-            time,
-            key,
-            velocity,
-        } => buf.push(&NoteOnEvent::new(time, pckn(key), velocity)),
-        HostEvent::NoteOff {
-            time,
-            key,
-            velocity,
-        } => buf.push(&NoteOffEvent::new(time, pckn(key), velocity)),
-        HostEvent::ParamValue { time, id, value } => buf.push(&ParamValueEvent::new(
-            time,
-            ClapId::new(id),
-            Pckn::match_all(),
-            value,
-        )),
-        HostEvent::Midi { time, bytes } => buf.push(&MidiEvent::new(time, 0, bytes)),
-    }
-}
-
-/// Tempo of the test transport.
-const TEMPO_BPM: f64 = 120.0;
-
-fn transport_event(t: Transport, rate_hz: f64) -> TransportEvent {
-    let secs = t.pos_frames as f64 / rate_hz;
-    let beats = secs * TEMPO_BPM / 60.0;
-    let mut flags = TransportFlags::HAS_TEMPO
-        | TransportFlags::HAS_BEATS_TIMELINE
-        | TransportFlags::HAS_SECONDS_TIMELINE
-        | TransportFlags::HAS_TIME_SIGNATURE;
-    if t.playing {
-        flags |= TransportFlags::IS_PLAYING;
-    }
-    let bar = (beats / 4.0).floor();
-    TransportEvent {
-        header: EventHeader::new_core(0, EventFlags::empty()),
-        flags,
-        song_pos_beats: FixedPoint::from_float(beats),
-        song_pos_seconds: FixedPoint::from_float(secs),
-        tempo: TEMPO_BPM,
-        tempo_inc: 0.0,
-        loop_start_beats: FixedPoint::from_int(0),
-        loop_end_beats: FixedPoint::from_int(0),
-        loop_start_seconds: FixedPoint::from_int(0),
-        loop_end_seconds: FixedPoint::from_int(0),
-        bar_start: FixedPoint::from_float(bar * 4.0),
-        bar_number: bar as i32,
-        time_signature_numerator: 4,
-        time_signature_denominator: 4,
-    }
-}
-
-/// The host's handler types.
-struct TestHost;
-
-impl HostHandlers for TestHost {
-    type Shared<'a> = HostShared;
-    type MainThread<'a> = HostMainThread;
-    type AudioProcessor<'a> = ();
-
-    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
-        builder
-            .register::<HostLog>()
-            .register::<HostParams>()
-            .register::<HostState>()
-            .register::<HostLatency>()
-            .register::<HostNotePorts>()
-            .register::<clack_extensions::gui::HostGui>();
-    }
-}
-
-/// Callbacks any plugin thread may make: flags only.
-#[derive(Default)]
-struct HostShared {
-    callback_requested: AtomicBool,
-    restart_requested: AtomicBool,
-    process_requested: AtomicBool,
-    flush_requested: AtomicBool,
-    error_logs: AtomicU32,
-    log_lines: Mutex<Vec<String>>,
-    /// The editor asked to be resized.
-    gui_resize_requests: AtomicU32,
-    /// The editor said it closed.
-    gui_closed: AtomicU32,
-}
-
-impl SharedHandler<'_> for HostShared {
-    fn request_restart(&self) {
-        self.restart_requested.store(true, Ordering::Release);
-    }
-
-    fn request_process(&self) {
-        self.process_requested.store(true, Ordering::Release);
-    }
-
-    fn request_callback(&self) {
-        self.callback_requested.store(true, Ordering::Release);
-    }
-}
-
-impl HostLogImpl for HostShared {
-    fn log(&self, severity: LogSeverity, message: &str) {
-        if matches!(
-            severity,
-            LogSeverity::Error
-                | LogSeverity::Fatal
-                | LogSeverity::HostMisbehaving
-                | LogSeverity::PluginMisbehaving
-        ) {
-            self.error_logs.fetch_add(1, Ordering::AcqRel);
-        }
-        if let Ok(mut lines) = self.log_lines.lock() {
-            lines.push(format!("{severity:?}: {message}"));
-        }
-        eprintln!("[trax.clap {severity:?}] {message}");
-    }
-}
-
-impl HostParamsImplShared for HostShared {
-    fn request_flush(&self) {
-        self.flush_requested.store(true, Ordering::Release);
-    }
-}
-
-/// Main-thread callbacks: nothing to do for a headless test host.
-struct HostMainThread;
-
-impl MainThreadHandler<'_> for HostMainThread {}
-
-impl HostParamsImplMainThread for HostMainThread {
-    fn rescan(&self, _flags: ParamRescanFlags) {}
-
-    fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
-}
-
-impl HostStateImpl for HostMainThread {
-    fn mark_dirty(&self) {}
-}
-
-impl HostLatencyImpl for HostMainThread {
-    fn changed(&self) {}
-}
-
-impl HostNotePortsImpl for HostMainThread {
-    fn supported_dialects(&self) -> NoteDialects {
-        NoteDialects::CLAP | NoteDialects::MIDI
-    }
-
-    fn rescan(&self, _flags: NotePortRescanFlags) {}
 }
 
 /// The bundle the host tests load: `target/bundled/trax.clap` (or

@@ -32,7 +32,7 @@ fn on_path(tool: &str) -> bool {
 }
 
 impl Xvfb {
-    /// Starts one on a free display (1400×900, 24-bit, 96 DPI). `None`
+    /// Starts one on a display it picks (1400×900, 24-bit, 96 DPI). `None`
     /// (with a message) when the X tools are missing, unless
     /// `TRAX_REQUIRE_GUI` is set (`cargo xtask test`): then it panics.
     pub fn start() -> Option<Self> {
@@ -45,16 +45,12 @@ impl Xvfb {
             eprintln!("skipped: missing X tools (tool, apt package): {missing:?}");
             return None;
         }
-        let n = (90..250)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            })
-            .expect("a free X display number");
-        let display = format!(":{n}");
-        let child = Command::new("Xvfb")
+        // Xvfb picks a free display itself and writes its number on fd 1
+        // (choosing one here races with other tests starting theirs).
+        let mut child = Command::new("Xvfb")
             .args([
-                &display,
+                "-displayfd",
+                "1",
                 "-screen",
                 "0",
                 "1400x900x24",
@@ -63,11 +59,26 @@ impl Xvfb {
                 "-nolisten",
                 "tcp",
             ])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb");
-        let xvfb = Self { child, display };
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+            let _ = tx.send(line);
+        });
+        let mut xvfb = Self {
+            child,
+            display: String::new(),
+        };
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("Xvfb did not say its display");
+        let n: u32 = line.trim().parse().expect("Xvfb's display number");
+        xvfb.display = format!(":{n}");
         let start = Instant::now();
         while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
             assert!(

@@ -220,46 +220,20 @@ fn strip(
                 }
                 ui.label(RichText::new(pan_text(value.pan)).small());
                 ui.horizontal(|ui| {
-                    let mute = ui.add(
-                        egui::Button::new(RichText::new("M").strong())
-                            .selected(value.mute)
-                            .fill(if value.mute {
-                                LOADING_AMBER
-                            } else {
-                                Color32::from_gray(50)
-                            }),
+                    toggle(
+                        ui,
+                        "M",
+                        &format!("Mute {}", index + 1),
+                        &mut value.mute,
+                        LOADING_AMBER,
                     );
-                    mute.widget_info(|| {
-                        egui::WidgetInfo::selected(
-                            egui::Role::Button,
-                            true,
-                            value.mute,
-                            format!("Mute {}", index + 1),
-                        )
-                    });
-                    if mute.clicked() {
-                        value.mute = !value.mute;
-                    }
-                    let solo = ui.add(
-                        egui::Button::new(RichText::new("S").strong())
-                            .selected(value.solo)
-                            .fill(if value.solo {
-                                CUED_BLUE
-                            } else {
-                                Color32::from_gray(50)
-                            }),
+                    toggle(
+                        ui,
+                        "S",
+                        &format!("Solo {}", index + 1),
+                        &mut value.solo,
+                        CUED_BLUE,
                     );
-                    solo.widget_info(|| {
-                        egui::WidgetInfo::selected(
-                            egui::Role::Button,
-                            true,
-                            value.solo,
-                            format!("Solo {}", index + 1),
-                        )
-                    });
-                    if solo.clicked() {
-                        value.solo = !value.solo;
-                    }
                 });
             });
         });
@@ -318,6 +292,22 @@ fn meter_bar(ui: &mut egui::Ui, index: usize, meter: Meter, height: f32) {
         ],
         egui::Stroke::new(1.0, Color32::GRAY),
     );
+}
+
+/// A strip's Mute or Solo button: `letter` on it, `name` for
+/// accessibility, lit in `lit` while `on`; a click flips `on`.
+fn toggle(ui: &mut egui::Ui, letter: &str, name: &str, on: &mut bool, lit: Color32) {
+    let fill = if *on { lit } else { Color32::from_gray(50) };
+    let button = ui.add(
+        egui::Button::new(RichText::new(letter).strong())
+            .selected(*on)
+            .fill(fill),
+    );
+    let state = *on;
+    button.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, state, name));
+    if button.clicked() {
+        *on = !*on;
+    }
 }
 
 /// Pan as a musician reads it: `C`, `L 30`, `R 100`.
