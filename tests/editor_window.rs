@@ -9,26 +9,18 @@
 //! `cargo xtask test` installs them). Without them it is skipped with a
 //! message, unless `TRAX_REQUIRE_GUI=1` (set by `cargo xtask test`).
 
-use std::io::{BufRead, BufReader};
-
-use crate::common::xvfb::Xvfb;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::common::child::{joined, read_lines, trax_binary, wait_line};
+use crate::common::xvfb::Xvfb;
 
 /// Where the Play and Stop buttons' centres are in the editor, logical
 /// pixels from the window's top-left (panel margin 8, buttons 96×40 with 8
 /// between them, 4 above; see editor/transport_panel.rs).
 const PLAY_AT: (u32, u32) = (160, 34);
 const STOP_AT: (u32, u32) = (264, 34);
-
-fn trax_binary() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("CARGO_TARGET_TMPDIR has a parent")
-        .join("debug/trax")
-}
 
 /// Kills a child process when dropped (also when the test fails).
 struct Killed(Child);
@@ -37,39 +29,6 @@ impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// Lines of the child's stderr, as they come.
-fn lines_of(child: &mut Child) -> Receiver<String> {
-    let (tx, rx) = channel();
-    let stderr = child.stderr.take().expect("piped stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// Waits for a line containing `needle`; returns the lines seen.
-fn wait_line(rx: &Receiver<String>, needle: &str, timeout: Duration, seen: &mut Vec<String>) {
-    let start = Instant::now();
-    loop {
-        if seen.iter().any(|l| l.contains(needle)) {
-            return;
-        }
-        let left = timeout.saturating_sub(start.elapsed());
-        assert!(
-            !left.is_zero(),
-            "no line with {needle:?} in the standalone's log:\n{}",
-            seen.join("\n")
-        );
-        if let Ok(line) = rx.recv_timeout(left.min(Duration::from_millis(200))) {
-            seen.push(line);
-        }
     }
 }
 
@@ -129,9 +88,9 @@ fn the_standalone_opens_the_editor_and_a_click_on_play_plays_song_1() {
             .spawn()
             .expect("trax play"),
     );
-    let rx = lines_of(&mut trax.0);
-    let mut log = Vec::new();
-    wait_line(&rx, "trax: loaded", Duration::from_secs(30), &mut log);
+    let (log, rx) = read_lines(trax.0.stderr.take().expect("piped stderr"));
+    let log = || joined(&log);
+    wait_line(&rx, "trax: loaded", Duration::from_secs(30), &log);
     let window = xvfb.xdotool(&["search", "--sync", "--name", "^Trax$"]);
     let window = window.lines().next().expect("a Trax window").to_string();
     // A few frames to draw the loaded setlist.
@@ -182,12 +141,7 @@ fn the_standalone_opens_the_editor_and_a_click_on_play_plays_song_1() {
         ]);
     };
     click(PLAY_AT);
-    wait_line(
-        &rx,
-        "trax: playing song 1",
-        Duration::from_secs(10),
-        &mut log,
-    );
+    wait_line(&rx, "trax: playing song 1", Duration::from_secs(10), &log);
     click(STOP_AT);
-    wait_line(&rx, "trax: stopped", Duration::from_secs(10), &mut log);
+    wait_line(&rx, "trax: stopped", Duration::from_secs(10), &log);
 }

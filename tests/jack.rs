@@ -29,13 +29,13 @@
 //! `TRAX_ALLOW_SKIP=1`, when it prints `SKIPPED: …` and passes.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write as _};
+use std::io::Write as _;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::common::child::{joined, on_path, read_lines, trax_binary, wait_line};
 
 /// The JACK server's rate (and the reference render's).
 const RATE: u32 = 48_000;
@@ -58,19 +58,6 @@ const MINUS_90_DBFS: f32 = 3.162_277_7e-5;
 /// The workspace root (the root package owns tests/).
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `target/debug/trax`, beside this test's target directory.
-fn trax_binary() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("CARGO_TARGET_TMPDIR has a parent")
-        .join("debug/trax")
-}
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
 }
 
 /// What is missing to run this test, as one line each.
@@ -249,46 +236,6 @@ fn jack_ports(server: &str) -> Option<Vec<String>> {
             .map(str::to_owned)
             .collect()
     })
-}
-
-/// Reads `stream` line by line in a thread: every line is kept in the
-/// returned log and also sent on the channel.
-fn read_lines(stream: impl Read + Send + 'static) -> (Arc<Mutex<Vec<String>>>, Receiver<String>) {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = mpsc::channel();
-    let keep = Arc::clone(&log);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            keep.lock().expect("log lock").push(line.clone());
-            let _ = tx.send(line);
-        }
-    });
-    (log, rx)
-}
-
-/// Waits up to `timeout` for a line containing `needle`; returns it.
-fn wait_line(
-    rx: &Receiver<String>,
-    needle: &str,
-    timeout: Duration,
-    log: &dyn Fn() -> String,
-) -> String {
-    let end = Instant::now() + timeout;
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.contains(needle) => return line,
-            Ok(_) => {}
-            Err(_) => panic!(
-                "no line containing {needle:?} within {timeout:?}:\n{}",
-                log()
-            ),
-        }
-    }
-}
-
-fn joined(log: &Arc<Mutex<Vec<String>>>) -> String {
-    log.lock().expect("log lock").join("\n")
 }
 
 /// Interleaved f32 samples and the channel count of a 32-bit float WAV.

@@ -2,6 +2,7 @@
 //! decodes, offline renders through the real player and engine.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod clap_host;
 pub mod gui_host;
 pub mod scenario;

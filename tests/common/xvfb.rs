@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::child::on_path;
+
 /// The X tools the window tests use, with their Debian packages.
 pub const X_TOOLS: [(&str, &str); 3] = [
     ("Xvfb", "xvfb"),
@@ -24,11 +26,6 @@ impl Drop for Xvfb {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
 }
 
 impl Xvfb {
