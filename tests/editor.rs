@@ -115,7 +115,10 @@ impl Rig {
     }
 
     fn song_names(&self) -> Vec<String> {
-        self.trax.shared().song_names.lock().clone()
+        let setlist = self.trax.shared().setlist.lock().clone();
+        setlist.map_or_else(Vec::new, |s| {
+            s.songs.iter().map(|s| s.name.clone()).collect()
+        })
     }
 }
 

@@ -107,7 +107,7 @@ impl Default for Trax {
 
 impl Trax {
     /// What the control thread reports (load state, status line, problems,
-    /// song names), for the editor.
+    /// the loaded setlist), for the editor.
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }

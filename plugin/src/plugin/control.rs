@@ -48,8 +48,6 @@ pub struct Shared {
     /// Every stem problem of the loaded setlist, one line each (file and
     /// cause).
     pub problems: Mutex<Vec<crate::loader::prepare::StemProblem>>,
-    /// Song names of the loaded setlist, in order.
-    pub song_names: Mutex<Vec<String>>,
     /// The loaded setlist (songs, stems, lengths at the engine rate), for
     /// the editor; `None` before a load.
     pub setlist: Mutex<Option<Arc<crate::loader::prepare::PreparedSetlist>>>,
@@ -80,7 +78,6 @@ impl Default for Shared {
             loaded_version: AtomicU64::new(u64::MAX),
             status: Mutex::default(),
             problems: Mutex::default(),
-            song_names: Mutex::default(),
             setlist: Mutex::default(),
             engine_stats: Mutex::default(),
             loader_stats: Mutex::default(),
@@ -97,6 +94,14 @@ impl Shared {
     /// The current [`load_state`] value.
     pub fn load_state(&self) -> u8 {
         self.load_state.load(Ordering::Acquire)
+    }
+
+    /// The name of song `song` (0-based) of the loaded setlist.
+    pub fn song_name(&self, song: usize) -> Option<String> {
+        self.setlist
+            .lock()
+            .as_ref()
+            .and_then(|s| s.songs.get(song).map(|s| s.name.clone()))
     }
 
     /// Wakes the control thread now (it polls every 50 ms otherwise): the
@@ -230,12 +235,7 @@ fn log_transport(
     };
     match now.1 {
         Some(song) => {
-            let name = shared
-                .song_names
-                .lock()
-                .get(song)
-                .cloned()
-                .unwrap_or_default();
+            let name = shared.song_name(song).unwrap_or_default();
             tracing::info!("trax: {what} song {} \"{name}\"", song + 1);
         }
         None => tracing::info!("trax: {what}"),
@@ -245,7 +245,6 @@ fn log_transport(
 fn load(player: &Player, path: &str, shared: &Shared) {
     shared.problems.lock().clear();
     if path.is_empty() {
-        shared.song_names.lock().clear();
         *shared.setlist.lock() = None;
         *shared.status.lock() = "no setlist: choose one in the editor or the state".into();
         shared.load_state.store(load_state::NONE, Ordering::Release);
@@ -259,7 +258,6 @@ fn load(player: &Player, path: &str, shared: &Shared) {
         Err(e) => {
             // The error names the file and the cause.
             tracing::error!("trax: {e}");
-            shared.song_names.lock().clear();
             *shared.setlist.lock() = None;
             *shared.status.lock() = e.to_string();
             shared
@@ -270,7 +268,6 @@ fn load(player: &Player, path: &str, shared: &Shared) {
             let prepared = player.load(&setlist);
             // Player::load has logged each problem (file and cause).
             let problems = player.problems();
-            *shared.song_names.lock() = setlist.songs.iter().map(|s| s.name.clone()).collect();
             *shared.setlist.lock() = Some(Arc::clone(&prepared));
             *shared.problems.lock() = problems.clone();
             *shared.status.lock() = format!(
