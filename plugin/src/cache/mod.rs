@@ -50,6 +50,8 @@ pub mod store;
 mod tests;
 #[cfg(test)]
 mod tests_budget;
+#[cfg(test)]
+mod tests_corpus;
 
 pub use budget::{EvictStats, FolderSettings, Pin, DEFAULT_BUDGET_BYTES};
 pub use chunk::Encoding;
