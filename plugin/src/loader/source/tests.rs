@@ -181,3 +181,21 @@ fn an_ogg_stamped_early_on_its_first_page_reads_contiguously_and_seeks_exactly()
         assert_eq!(reader.take_damage(), Vec::new(), "seek to {target}");
     }
 }
+
+/// symphonia 0.6 (unlike 0.5) does not clamp lossy decoders' output to
+/// ±1: this MP3's first over (frame 894 797, left channel, -1.0266 where
+/// 0.5 gave -1.0) survives the reader, as true-peak analysis needs.
+#[test]
+fn a_lossy_stem_keeps_its_overs() {
+    let path = corpus().join("edge/asc_machine_wars_22k05.mp3");
+    let mut reader = SourceReader::open(&path).expect("open");
+    let ch = usize::from(reader.info().channels);
+    reader.seek(894_700).expect("seek");
+    let got = read_frames(&mut reader, 200);
+    let peak = got.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    assert!(
+        peak > 1.02,
+        "peak {peak} of {} samples ({ch} channels)",
+        got.len()
+    );
+}
