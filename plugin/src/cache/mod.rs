@@ -35,6 +35,7 @@
 
 pub mod budget;
 pub mod chunk;
+pub mod entry;
 pub mod error;
 pub mod flac;
 pub mod fsio;
@@ -55,12 +56,13 @@ mod tests_corpus;
 
 pub use budget::{EvictStats, FolderSettings, Pin, DEFAULT_BUDGET_BYTES};
 pub use chunk::Encoding;
+pub use entry::{Entry, WriteStats};
 pub use error::{CacheError, Corruption, Miss};
 pub use flac::FlacEffort;
 pub use fsio::SweepStats;
 pub use key::{KeyId, SampleOrigin, StemKey};
 pub use policy::{CachePolicy, PolicyError};
-pub use store::{ChunkStore, Entry, StoreOptions, Usage, VerifyProblem, VerifyReport, WriteStats};
+pub use store::{ChunkStore, StoreOptions, Usage, VerifyProblem, VerifyReport};
 
 /// Version of the cache's formats (key serialization, `meta.json`, chunk
 /// files). It is part of every key and every chunk header: bump it when
