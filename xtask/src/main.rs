@@ -326,8 +326,28 @@ fn test(extra: &[String]) -> Result<()> {
     let cdylib = plugin_cdylib(&String::from_utf8_lossy(&output.stdout))?;
     bundle_from(&cdylib)?;
     let mut rest = suite(&["--workspace"]);
-    rest.args(extra).args(["--", "--skip", "jack::"]);
+    rest.args(extra).args([
+        "--",
+        "--skip",
+        "jack::",
+        "--skip",
+        "editor_window::",
+        "--skip",
+        "clap_host::gui::",
+    ]);
     run(rest)?;
+    // The editor's window tests, one at a time on a quiet machine: each
+    // runs its own X server and software OpenGL, and under the full
+    // suite's load an editor window sometimes could not connect
+    // (XOpenDisplay failed) in 1 of 3 runs; alone they passed every time.
+    let mut windows = suite(&["--workspace", "--test", "main"]);
+    windows.args(extra).args([
+        "--",
+        "editor_window::",
+        "clap_host::gui::",
+        "--test-threads=1",
+    ]);
+    run(windows)?;
     // --workspace keeps the features (and so the build) of the step above;
     // --test main runs only the suite, so the last line is the JACK test's.
     let mut jack = suite(&["--workspace", "--test", "main"]);
