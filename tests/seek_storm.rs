@@ -49,11 +49,15 @@ fn render(player: &Player, engine: &mut Engine, block: usize, frames: usize, out
                 out.resize(out.len() + (want - n) * 2, 0.0);
                 continue;
             }
-            assert!(
-                Instant::now() < deadline,
-                "offline render stalled: {}",
-                stall_report(player)
-            );
+            if Instant::now() >= deadline {
+                let mut gate = [trax::engine::GateStem::default(); trax::bridge::MAX_STEMS];
+                let n = engine.pending_gate(&mut gate);
+                panic!(
+                    "offline render stalled: {}\npending gate: {:#?}",
+                    stall_report(player),
+                    &gate[..n]
+                );
+            }
             player.nudge();
             player.wait_for_progress(Duration::from_millis(2));
         }

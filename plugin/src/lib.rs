@@ -21,6 +21,7 @@ pub mod cache;
 pub mod editor;
 pub mod engine;
 pub mod loader;
+pub mod mastering;
 pub mod player;
 pub mod plugin;
 pub mod setlist;

@@ -33,6 +33,16 @@ pub struct PlayerConfig {
     pub mode: ProcessMode,
     /// Loader decoding threads; 0 = one per core.
     pub loader_threads: usize,
+    /// Whether the engine's output runs through the auto-master chain
+    /// (see [`EngineConfig::mastering`]).
+    pub mastering: bool,
+    /// Decoding waits for room in the chunk cache writer's queue, so every
+    /// decoded chunk the policy covers is cached (offline renders, warming);
+    /// otherwise a full queue drops the copy (realtime, analysis).
+    pub cache_writes_wait: bool,
+    /// Run the loader's threads at the lowest OS priority (analysis and
+    /// other background work beside a playing engine).
+    pub background: bool,
     /// Delay the loader adds after every decoded block of ≤ 4096 frames:
     /// simulates slow storage or an overloaded machine, to test and
     /// demonstrate underrun handling. Zero in normal use.
@@ -46,6 +56,9 @@ impl PlayerConfig {
             engine_rate_hz,
             mode: ProcessMode::Realtime,
             loader_threads: 0,
+            mastering: false,
+            background: false,
+            cache_writes_wait: false,
             read_delay: Duration::ZERO,
         }
     }
@@ -54,6 +67,7 @@ impl PlayerConfig {
     pub fn offline(engine_rate_hz: u32) -> Self {
         Self {
             mode: ProcessMode::Offline,
+            cache_writes_wait: true,
             ..Self::realtime(engine_rate_hz)
         }
     }
@@ -109,6 +123,11 @@ impl Player {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("trax-loader-{i}"))
+            .start_handler(move |_| {
+                if config.background {
+                    crate::loader::cache_link::lower_thread_priority();
+                }
+            })
             // Jobs catch their own panics; this keeps any other panic from
             // aborting the host.
             .panic_handler(|p| {
@@ -125,6 +144,7 @@ impl Player {
             EngineConfig {
                 engine_rate_hz: config.engine_rate_hz,
                 mode: config.mode,
+                mastering: config.mastering,
             },
             cmd_rx,
             ev_tx,
@@ -156,7 +176,12 @@ impl Player {
         );
         let thread = std::thread::Builder::new()
             .name("trax-coordinator".into())
-            .spawn(move || coordinator.run())
+            .spawn(move || {
+                if config.background {
+                    crate::loader::cache_link::lower_thread_priority();
+                }
+                coordinator.run()
+            })
             .map_err(PlayerError::Thread)?;
         Ok((
             Player {
@@ -214,7 +239,7 @@ impl Player {
                 .map(|stem| link.entry_for(stem, rate))
                 .collect();
             prepared.cache = Some(link);
-            prepared.cache_wait = self.config.mode == ProcessMode::Offline;
+            prepared.cache_wait = self.config.cache_writes_wait;
         }
         for p in &problems {
             tracing::warn!("{p}");

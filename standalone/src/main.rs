@@ -5,6 +5,7 @@
 //! `trax render SETLIST -o OUT.wav` drives the same engine and loader the
 //! plugin uses, block by block, and prints a report per song.
 
+mod analyze_cmd;
 mod cache_cmd;
 mod play;
 mod render;
@@ -34,6 +35,10 @@ enum Command {
     /// Fill the chunk cache for a setlist (the first 60 s of every stem, or
     /// whole songs), with a progress bar.
     Warm(cache_cmd::WarmArgs),
+    /// Analyse every song of a setlist (loudness, loudness range, true
+    /// peak) and show what the auto-master will do; analyses are stored
+    /// beside the chunk cache and reused.
+    Analyze(analyze_cmd::AnalyzeArgs),
     /// The chunk cache: stats, clear, verify.
     #[command(subcommand)]
     Cache(cache_cmd::CacheCommand),
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(&args),
         Command::Probe { setlist, rate } => render::probe(&setlist, rate),
         Command::Warm(args) => cache_cmd::warm(&args),
+        Command::Analyze(args) => analyze_cmd::run(&args),
         Command::Cache(cmd) => cache_cmd::cache(&cmd),
     };
     match result {

@@ -147,6 +147,24 @@ pub enum Command {
     },
     /// Whether the end of a song moves on to the next one.
     SetAutoAdvance(bool),
+    /// A song's auto-master settings (from its analysis); ignored unless
+    /// `epoch` is the current setlist's.
+    SetSongMaster {
+        /// The setlist load this is for ([`EngineSetlist::epoch`]).
+        epoch: u16,
+        /// Song index.
+        song: u16,
+        /// The settings.
+        master: crate::mastering::SongMaster,
+    },
+    /// Switches the auto-master (crossfade at the next frame) and A/B
+    /// loudness matching of the original.
+    SetAutoMaster {
+        /// Mastered (true) or original (false).
+        on: bool,
+        /// The original at the mastered loudness.
+        ab_match: bool,
+    },
 }
 
 /// An event from the audio thread.

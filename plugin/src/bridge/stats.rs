@@ -66,6 +66,11 @@ pub struct EngineStats {
     /// since the editor last took it (`f32` bits; non-negative floats order
     /// like their bits, so `fetch_max` keeps the peak).
     stem_peaks: [AtomicU32; MAX_STEMS],
+    /// The auto-master's lowest gain (glue × limiter, linear `f32` bits)
+    /// since the editor last took it; 1.0 = no reduction.
+    master_min_gain: AtomicU32,
+    /// Whether the auto-master is on (the audio thread's state).
+    auto_master_on: AtomicBool,
 }
 
 impl Default for EngineStats {
@@ -86,6 +91,8 @@ impl Default for EngineStats {
             commands_taken: AtomicU64::new(0),
             events_dropped: AtomicU64::new(0),
             stem_peaks: std::array::from_fn(|_| AtomicU32::new(0)),
+            master_min_gain: AtomicU32::new(1.0f32.to_bits()),
+            auto_master_on: AtomicBool::new(false),
         }
     }
 }
@@ -162,6 +169,35 @@ impl EngineStats {
         self.stem_peaks
             .get(stem)
             .map_or(0.0, |p| f32::from_bits(p.swap(0, Ordering::Relaxed)))
+    }
+
+    /// Audio side: the auto-master applied a gain as low as `gain` (linear,
+    /// 0…1) in a block. Realtime-safe (a lock-free atomic min).
+    pub fn note_master_gain(&self, gain: f32) {
+        if gain.is_finite() {
+            self.master_min_gain
+                .fetch_min(gain.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    /// The auto-master's lowest gain (linear) since the last call, which
+    /// resets it: the editor's gain-reduction meter. Realtime-safe.
+    pub fn take_master_gain(&self) -> f32 {
+        f32::from_bits(
+            self.master_min_gain
+                .swap(1.0f32.to_bits(), Ordering::Relaxed),
+        )
+    }
+
+    /// Audio side: whether the auto-master is on. Realtime-safe.
+    pub fn set_auto_master_on(&self, on: bool) {
+        self.auto_master_on.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether the auto-master is on (as the audio thread has it).
+    /// Realtime-safe.
+    pub fn auto_master_on(&self) -> bool {
+        self.auto_master_on.load(Ordering::Relaxed)
     }
 
     /// Audio side. Realtime-safe.

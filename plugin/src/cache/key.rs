@@ -158,7 +158,7 @@ pub(crate) fn path_bytes(path: &Path) -> Vec<u8> {
 }
 
 /// FNV-1a, 128-bit variant (offset basis and prime from the FNV spec).
-fn fnv1a_128(bytes: &[u8]) -> u128 {
+pub(crate) fn fnv1a_128(bytes: &[u8]) -> u128 {
     const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
     bytes

@@ -310,6 +310,7 @@ mod tests {
         let config = EngineConfig {
             engine_rate_hz: RATE_HZ,
             mode: ProcessMode::Realtime,
+            mastering: false,
         };
         let engine = Engine::new(
             config,

@@ -36,6 +36,7 @@ use crate::bridge::{
     Command, CueAction, EngineSetlist, EngineStats, Event, Request, TransportState, Waker, DECKS,
     MAX_STEMS,
 };
+use crate::mastering::{Chain, SongMaster};
 use declick::{equal_power, fade_in, frames_for, CROSSFADE_SECS, GAIN_RAMP_SECS, RECOVER_SECS};
 use mixer::{target_gains, GainRamp};
 use window::{read_stem, ready_frames, StemRef};
@@ -65,6 +66,28 @@ pub const COMMAND_QUEUE_CAPACITY: usize = 1024;
 /// playing).
 pub const EVENT_QUEUE_CAPACITY: usize = 1024;
 
+/// One stem of a pending deck, as [`Engine::pending_gate`] sees it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GateStem {
+    /// The pending deck.
+    pub deck: u8,
+    /// Its position on the song's timeline, frames.
+    pub position_frames: u64,
+    /// Whether the stem counts for the gate (not failed).
+    pub playable: bool,
+    /// The chunk at the position.
+    pub chunk: u32,
+    /// The slot the lane points at for it.
+    pub slot: u32,
+    /// Whether that slot holds this chunk.
+    pub holds_key: bool,
+    /// Frames of the chunk ready in it.
+    pub ready_frames: u32,
+    /// Frames the gate counts as ready from the position (up to
+    /// [`START_GATE_FRAMES`]).
+    pub gate_ready_frames: u32,
+}
+
 /// Whether `process()` may wait for data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProcessMode {
@@ -84,6 +107,11 @@ pub struct EngineConfig {
     pub engine_rate_hz: u32,
     /// Realtime or offline.
     pub mode: ProcessMode,
+    /// Whether the output runs through the auto-master chain
+    /// ([`crate::mastering::Chain`]; the plugin's setting). It delays the
+    /// output by [`Engine::latency_frames`], on or off; without it there is
+    /// no chain and no delay (offline analysis, warming, plain renders).
+    pub mastering: bool,
 }
 
 /// The audio thread's engine. Create it with [`crate::Player::new`], which
@@ -122,6 +150,11 @@ pub struct Engine {
     stem_scratch: [f32; SUB_BLOCK_FRAMES * 2],
     mix_a: [[f32; SUB_BLOCK_FRAMES]; 2],
     mix_b: [[f32; SUB_BLOCK_FRAMES]; 2],
+    /// The auto-master chain on the output (always running when present).
+    chain: Option<Box<Chain>>,
+    /// Each song's chain settings, by song index (neutral until its
+    /// analysis is fitted).
+    song_masters: Box<[SongMaster]>,
 }
 
 impl Engine {
@@ -160,6 +193,9 @@ impl Engine {
             stem_scratch: [0.0; SUB_BLOCK_FRAMES * 2],
             mix_a: [[0.0; SUB_BLOCK_FRAMES]; 2],
             mix_b: [[0.0; SUB_BLOCK_FRAMES]; 2],
+            chain: config.mastering.then(|| Box::new(Chain::new(rate))),
+            song_masters: std::iter::repeat_n(SongMaster::NEUTRAL, crate::setlist::MAX_SONGS)
+                .collect(),
         }
     }
 
@@ -176,8 +212,9 @@ impl Engine {
         let mut done = 0;
         while done < n {
             let len = (n - done).min(SUB_BLOCK_FRAMES);
-            let got =
-                self.render_sub_block(&mut out_l[done..done + len], &mut out_r[done..done + len]);
+            let (l, r) = (&mut out_l[done..done + len], &mut out_r[done..done + len]);
+            let got = self.render_sub_block(l, r);
+            self.master(&mut l[..got], &mut r[..got]);
             done += got;
             self.clock_frames += got as u64;
             if got < len {
@@ -187,6 +224,84 @@ impl Engine {
         self.hand_back_retired();
         self.publish(done as u64);
         done
+    }
+
+    /// Runs the auto-master chain over rendered frames, with the settings
+    /// of the song on the audible deck.
+    fn master(&mut self, l: &mut [f32], r: &mut [f32]) {
+        let Some(chain) = self.chain.as_deref_mut() else {
+            return;
+        };
+        if let Some(a) = self.active {
+            let song = self.decks[a].song as usize;
+            let master = self
+                .song_masters
+                .get(song)
+                .copied()
+                .unwrap_or(SongMaster::NEUTRAL);
+            chain.set_song(master);
+        }
+        chain.process(l, r);
+        self.stats.note_master_gain(chain.take_min_gain());
+    }
+
+    /// Switches the auto-master: `on` crossfades to the mastered sound
+    /// (off: the original) starting at the next frame; `ab_match` plays the
+    /// original at the mastered loudness. Realtime-safe.
+    pub fn set_auto_master(&mut self, on: bool, ab_match: bool) {
+        if let Some(chain) = self.chain.as_deref_mut() {
+            chain.set_on(on);
+            chain.set_ab_match(ab_match);
+            self.stats.set_auto_master_on(on);
+        }
+    }
+
+    /// The auto-master's delay, frames (constant, on or off; 0 without the
+    /// chain): the latency the plugin reports. Realtime-safe.
+    pub fn latency_frames(&self) -> usize {
+        self.chain.as_deref().map_or(0, Chain::latency_frames)
+    }
+
+    /// The settings the chain uses now (neutral without the chain).
+    /// Realtime-safe.
+    pub fn current_master(&self) -> SongMaster {
+        self.chain
+            .as_deref()
+            .map_or(SongMaster::NEUTRAL, Chain::song)
+    }
+
+    /// Diagnosis of a start or seek that does not open: for each stem of
+    /// the pending deck (the deck waiting for its gate), what its window
+    /// holds at the deck's position. Fills `out` and returns how many
+    /// stems it filled (0 when nothing is pending). Realtime-safe.
+    pub fn pending_gate(&self, out: &mut [GateStem]) -> usize {
+        let (Some(p), Some(sl)) = (self.pending, self.setlist.as_deref()) else {
+            return 0;
+        };
+        let deck = &self.decks[p];
+        let mut n = 0;
+        for (stem, slot_out) in out.iter_mut().enumerate() {
+            let Some((sref, flat)) = Self::stem_ref(sl, p, deck.song, stem) else {
+                break;
+            };
+            let local = deck.position_frames.saturating_sub(sref.offset_frames);
+            let chunk = (local / crate::bridge::CHUNK_FRAMES as u64) as u32;
+            let slot = sl.lanes.slot_for(p, stem, chunk);
+            let key = crate::bridge::ChunkKey::new(sl.epoch, deck.song, stem as u8, chunk);
+            let held = sl.pool.get(slot);
+            *slot_out = GateStem {
+                deck: p as u8,
+                position_frames: deck.position_frames,
+                playable: sl.stem_ok(flat),
+                chunk,
+                slot,
+                holds_key: held.is_some_and(|s| s.key_raw() == key.raw()),
+                ready_frames: held.map_or(0, |s| s.ready_frames_for(key)),
+                gate_ready_frames: ready_frames(sl, &sref, deck.position_frames, START_GATE_FRAMES),
+            };
+            n += 1;
+        }
+        n
     }
 
     /// Songs in the current setlist (0 before one is loaded).

@@ -213,6 +213,7 @@ impl Engine {
                 self.awaiting_cue = false;
                 self.sync_request = None;
                 self.setlist_serial = self.setlist_serial.wrapping_add(1);
+                self.song_masters.fill(SongMaster::NEUTRAL);
                 self.retired = self.setlist.replace(new);
             }
             Command::Cue {
@@ -276,6 +277,19 @@ impl Engine {
                 }
             }
             Command::SetAutoAdvance(on) => self.auto_advance = on,
+            Command::SetSongMaster {
+                epoch,
+                song,
+                master,
+            } => {
+                let current = self.setlist.as_deref().map(|sl| sl.epoch);
+                if current == Some(epoch) {
+                    if let Some(m) = self.song_masters.get_mut(song as usize) {
+                        *m = master;
+                    }
+                }
+            }
+            Command::SetAutoMaster { on, ab_match } => self.set_auto_master(on, ab_match),
         }
     }
 

@@ -505,7 +505,7 @@ pub fn calibrate_read_sps() -> f64 {
 /// idle I/O class, so cache writes only use time and disk bandwidth nothing
 /// else wants (Linux; elsewhere a no-op). Best effort.
 #[allow(unsafe_code)]
-fn lower_thread_priority() {
+pub(crate) fn lower_thread_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: gettid, setpriority and ioprio_set take plain integers and
     // only affect the calling thread.

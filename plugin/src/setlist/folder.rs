@@ -57,6 +57,7 @@ fn song_from(dir: &Path, files: Vec<PathBuf>) -> Result<Song, SetlistError> {
         });
     }
     Ok(Song {
+        master_trim_db: 0.0,
         name: dir
             .file_name()
             .map_or_else(|| "Song".into(), |n| n.to_string_lossy().into_owned()),

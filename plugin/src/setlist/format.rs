@@ -10,8 +10,8 @@ use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::{
-    Setlist, SetlistError, Song, Stem, StemMix, GAIN_RANGE_DB, MAX_OFFSET_SECS, MAX_PATH_BYTES,
-    MAX_SONGS, MAX_STEMS_PER_SONG,
+    Setlist, SetlistError, Song, Stem, StemMix, GAIN_RANGE_DB, MASTER_TRIM_RANGE_DB,
+    MAX_OFFSET_SECS, MAX_PATH_BYTES, MAX_SONGS, MAX_STEMS_PER_SONG,
 };
 
 /// A list with at most `N` items, refused while parsing when longer.
@@ -78,6 +78,16 @@ fn gain_db<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
     ranged(d, GAIN_RANGE_DB.0 as f64, GAIN_RANGE_DB.1 as f64, " dB").map(|v| v as f32)
 }
 
+fn master_trim_db<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    ranged(
+        d,
+        MASTER_TRIM_RANGE_DB.0 as f64,
+        MASTER_TRIM_RANGE_DB.1 as f64,
+        " dB",
+    )
+    .map(|v| v as f32)
+}
+
 fn pan<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
     ranged(d, -1.0, 1.0, "").map(|v| v as f32)
 }
@@ -101,6 +111,8 @@ struct FileSong {
     name: Option<Text>,
     #[serde(alias = "stems")]
     stem: Bounded<FileStem, MAX_STEMS_PER_SONG>,
+    #[serde(default, deserialize_with = "master_trim_db")]
+    master_trim_db: f32,
     // Informational fields of the corpus JSON, accepted and ignored.
     #[serde(default, rename = "dir")]
     _dir: Option<IgnoredAny>,
@@ -174,6 +186,7 @@ pub(super) fn parse(path: &Path, text: &str, is_json: bool) -> Result<Setlist, S
         .enumerate()
         .map(|(i, s)| Song {
             name: s.name.map_or_else(|| format!("Song {}", i + 1), |t| t.0),
+            master_trim_db: s.master_trim_db,
             stems: s
                 .stem
                 .0

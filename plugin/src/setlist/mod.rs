@@ -29,6 +29,8 @@ pub const MAX_SETLIST_FILE_BYTES: u64 = 1 << 20;
 pub const MAX_PATH_BYTES: usize = 4096;
 /// Largest stem offset: 1 hour.
 pub const MAX_OFFSET_SECS: f64 = 3600.0;
+/// `master_trim_db` range accepted, dB.
+pub const MASTER_TRIM_RANGE_DB: (f32, f32) = (-12.0, 12.0);
 /// Gain range accepted, dB.
 pub const GAIN_RANGE_DB: (f32, f32) = (-144.0, 24.0);
 
@@ -50,6 +52,10 @@ pub struct Song {
     pub name: String,
     /// Stems, in mixer order.
     pub stems: Vec<Stem>,
+    /// The auto-master's extra gain for this song over its target, dB
+    /// (`master_trim_db`; default 0): a ballad a little under, an anthem a
+    /// little over.
+    pub master_trim_db: f32,
 }
 
 /// One audio file of a song with its mix settings.
