@@ -27,6 +27,7 @@ mod clap_host;
 mod editor;
 mod editor_window;
 mod jack;
+mod mastering;
 mod no_alloc;
 mod render;
 mod rtsan;

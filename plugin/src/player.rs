@@ -318,6 +318,23 @@ impl Player {
         let _ = self.send(Control::Mix { song, stem, mix });
     }
 
+    /// Sets song `song`'s auto-master settings for the setlist load
+    /// `epoch` ([`PreparedSetlist::epoch`]; ignored for another load).
+    pub fn set_song_master(&self, epoch: u16, song: usize, master: crate::mastering::SongMaster) {
+        let _ = self.send(Control::SongMaster {
+            epoch,
+            song,
+            master,
+        });
+    }
+
+    /// Switches the auto-master (the engine must have been made with
+    /// [`PlayerConfig::mastering`]): `on` crossfades to the mastered sound,
+    /// `ab_match` plays the original at the mastered loudness.
+    pub fn set_auto_master(&self, on: bool, ab_match: bool) {
+        let _ = self.send(Control::AutoMaster { on, ab_match });
+    }
+
     /// Whether songs advance to the next one at their end (default on).
     pub fn set_auto_advance(&self, on: bool) {
         let _ = self.send(Control::AutoAdvance(on));

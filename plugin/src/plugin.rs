@@ -10,6 +10,7 @@
 //! loader instead of playing silence, so renders are exact.
 #![allow(unsafe_code)] // nice-plug's export macros define the C entry points.
 
+pub mod auto_master;
 pub mod control;
 pub mod gui_commands;
 pub mod params;
@@ -144,6 +145,9 @@ impl Trax {
         self.engine = None;
         let config = PlayerConfig {
             mode,
+            // The auto-master chain is always in the output (its latency is
+            // reported whether it is on or off).
+            mastering: true,
             ..PlayerConfig::realtime(rate_hz)
         };
         let (player, engine) = match Player::new(config) {
@@ -269,11 +273,16 @@ impl Plugin for Trax {
         &mut self,
         _audio_io_layout: &AudioIOLayout,
         buffer_config: &BufferConfig,
-        _context: &mut impl ActivateContext<Self>,
+        context: &mut impl ActivateContext<Self>,
     ) -> bool {
         let rate_hz = buffer_config.sample_rate.round() as u32;
         let offline = buffer_config.process_mode == nice_plug::prelude::ProcessMode::Offline;
-        self.start(rate_hz, offline)
+        let started = self.start(rate_hz, offline);
+        if let Some(engine) = &self.engine {
+            // The auto-master's lookahead: constant, mastered or not.
+            context.set_latency_samples(engine.latency_frames() as u32);
+        }
+        started
     }
 
     fn reset(&mut self) {
@@ -490,6 +499,9 @@ fn gui_command(engine: &mut Engine, params: &TraxParams, rt: &mut RtState, comma
 
 /// The `play` and `song` parameters act on changes.
 fn param_changes(engine: &mut Engine, params: &TraxParams, rt: &mut RtState) {
+    // The auto-master toggle takes effect here, in the block it arrives
+    // (the chain ignores values it already has).
+    engine.set_auto_master(params.auto_master.value(), params.master_ab_match.value());
     let song_param = params.song.value();
     if song_param != rt.last_song_param {
         rt.last_song_param = song_param;

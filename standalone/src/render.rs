@@ -58,6 +58,13 @@ pub struct RenderArgs {
     /// Decode every chunk from its source (no chunk cache).
     #[arg(long)]
     pub no_cache: bool,
+    /// Master every song: analyse it first (or use its stored analysis),
+    /// then play it through the auto-master chain to the target. The file
+    /// is aligned with the song (the chain's lookahead is compensated).
+    #[arg(long)]
+    pub auto_master: bool,
+    #[command(flatten)]
+    pub master: crate::analyze_cmd::MasterArgs,
 }
 
 #[derive(Default, Clone)]
@@ -73,6 +80,45 @@ struct SongReport {
     underrun_frames: u64,
     peak_resident_bytes: u64,
     seeks: u64,
+}
+
+/// Analyses the setlist's songs (stored analyses first), fits each one's
+/// auto-master settings to `targets` and hands them to the player, then
+/// switches the auto-master on.
+fn master_setlist(
+    args: &RenderArgs,
+    list: &trax::setlist::Setlist,
+    player: &Player,
+    prepared: &trax::loader::prepare::PreparedSetlist,
+    cache: Option<std::sync::Arc<trax::loader::CacheLink>>,
+    targets: &trax::mastering::MasterTargets,
+) {
+    let store = cache
+        .as_ref()
+        .and_then(|c| trax::mastering::AnalysisStore::open(c.dir()).ok());
+    let options = trax::mastering::AnalyzeOptions {
+        cache,
+        store,
+        background: false,
+    };
+    let analyses = crate::analyze_cmd::analyze_setlist(list, args.rate, &options);
+    let fitted = crate::analyze_cmd::fit_setlist(list, &analyses, targets);
+    for (i, f) in fitted.iter().enumerate() {
+        match f {
+            Some(f) => {
+                eprintln!(
+                    "  auto-master song {}: {:+.1} dB gain, tone {:?} dB, target {:.1} LUFS",
+                    i + 1,
+                    f.master.gain_db,
+                    f.master.tone_db,
+                    f.target_lufs
+                );
+                player.set_song_master(prepared.epoch, i, f.master);
+            }
+            None => eprintln!("  auto-master song {}: not analysed, played as is", i + 1),
+        }
+    }
+    player.set_auto_master(true, false);
 }
 
 /// Prints a setlist's songs, stems and problems.
@@ -120,7 +166,9 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     } else {
         PlayerConfig::offline(args.rate)
     };
+    let targets = args.master.targets()?;
     let config = PlayerConfig {
+        mastering: args.auto_master,
         loader_threads: args.loader_threads,
         read_delay: Duration::from_secs_f64(args.read_delay_ms.max(0.0) / 1e3),
         ..config
@@ -164,6 +212,13 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     for p in player.problems() {
         eprintln!("  {p}");
     }
+    if args.auto_master {
+        master_setlist(args, &list, &player, &prepared, cache.clone(), &targets);
+    }
+    // The chain's lookahead delays the output: the first `latency` frames
+    // are dropped and as many are rendered after the end.
+    let latency = engine.latency_frames();
+    let mut to_skip = latency;
 
     let spec = hound::WavSpec {
         channels: 2,
@@ -240,7 +295,9 @@ pub fn run(args: &RenderArgs) -> Result<()> {
                 waited_since = None;
             }
         }
-        for i in 0..done {
+        let skip = to_skip.min(done);
+        to_skip -= skip;
+        for i in skip..done {
             wav.write_sample(left[i])?;
             wav.write_sample(right[i])?;
         }
@@ -315,6 +372,15 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         r.underrun_frames += stats.underrun_frames() - underrun_frames_at_start;
     }
     bar.finish_and_clear();
+    let tail = latency - to_skip;
+    if tail > 0 {
+        let (mut l, mut r) = (vec![0.0f32; tail], vec![0.0f32; tail]);
+        engine.render_tail(&mut l, &mut r);
+        for (a, b) in l.iter().zip(&r) {
+            wav.write_sample(*a)?;
+            wav.write_sample(*b)?;
+        }
+    }
     wav.finalize()?;
 
     let chunks = loader_stats.chunks_loaded.lock().clone();

@@ -73,8 +73,10 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
 
 /// Python packages the test suite needs (pip, for the `python3` on PATH):
 /// pedalboard hosts the VST3 bundle in tests/vst3.rs; JACK-Client sends
-/// the JACK MIDI note in tests/jack.rs.
-const TEST_PIP_PACKAGES: &[&str] = &["pedalboard", "JACK-Client"];
+/// the JACK MIDI note in tests/jack.rs; pyloudnorm (ITU-R BS.1770-4, its
+/// DeMan filter) and scipy (16x resampling for true peak) are the
+/// independent loudness and true-peak references of tests/mastering.
+const TEST_PIP_PACKAGES: &[&str] = &["pedalboard", "JACK-Client", "pyloudnorm", "scipy"];
 
 /// Where libclang-rt-22-dev installs the RTSan runtime.
 const RTSAN_LIB: &str = "/usr/lib/llvm-22/lib/clang/22/lib/linux/libclang_rt.rtsan-x86_64.a";

@@ -1,7 +1,8 @@
 //! GUI THREAD: the editor, the performer's screen (egui through
 //! `nice-plug-egui`, the same in a host's plugin window and in the
 //! standalone app): the transport and seek bar on top, the setlist on the
-//! left, the current song's mixer in the middle.
+//! left, the current song's mixer in the middle, the auto-master on the
+//! right, the cache along the bottom.
 //!
 //! Threads: the editor never touches the audio thread's state. It reads the
 //! engine through [`crate::bridge::EngineStats`] (atomics the audio thread
@@ -24,6 +25,7 @@ pub mod cache_panel;
 pub mod cache_tasks;
 mod dialog;
 pub mod format;
+pub mod master_panel;
 pub mod mixer_panel;
 pub mod residency;
 pub mod setlist_panel;
@@ -83,6 +85,7 @@ pub struct TraxEditor {
     transport: transport_panel::TransportPanel,
     meters: mixer_panel::Meters,
     cache: cache_panel::CachePanel,
+    master_meter: master_panel::ReductionMeter,
     /// Which chunks of the current song have cache files (from the cache
     /// thread), for the seek bar.
     cached_ranges: Option<cache_tasks::CachedRanges>,
@@ -173,6 +176,7 @@ impl TraxEditor {
             transport: transport_panel::TransportPanel::default(),
             meters: mixer_panel::Meters::default(),
             cache: cache_panel::CachePanel::default(),
+            master_meter: master_panel::ReductionMeter::default(),
             cached_ranges: None,
         }
     }
@@ -199,6 +203,12 @@ impl TraxEditor {
             .min_size(300.0)
             .show(ui, |ui| {
                 setlist_panel::show(self, ui, &snap);
+            });
+        egui::Panel::right("trax-master")
+            .resizable(false)
+            .exact_size(master_panel::PANEL_WIDTH)
+            .show(ui, |ui| {
+                master_panel::show(self, ui, &snap);
             });
         egui::CentralPanel::default().show(ui, |ui| {
             mixer_panel::show(self, ui, &snap);

@@ -256,6 +256,18 @@ impl Engine {
         }
     }
 
+    /// Renders the auto-master's delayed tail: silence in, the last
+    /// [`Engine::latency_frames`] frames of what was played out (offline
+    /// renders call this after the end, as a host keeps calling `process`).
+    /// Does not touch the transport. Realtime-safe.
+    pub fn render_tail(&mut self, out_l: &mut [f32], out_r: &mut [f32]) {
+        out_l.fill(0.0);
+        out_r.fill(0.0);
+        if let Some(chain) = self.chain.as_deref_mut() {
+            chain.process(out_l, out_r);
+        }
+    }
+
     /// The auto-master's delay, frames (constant, on or off; 0 without the
     /// chain): the latency the plugin reports. Realtime-safe.
     pub fn latency_frames(&self) -> usize {

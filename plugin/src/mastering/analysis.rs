@@ -2,7 +2,7 @@
 //! from (DESIGN.md: Analysis). Made once per song by
 //! [`super::meter::SongMeter`], kept by [`super::store::AnalysisStore`].
 
-use super::spectrum::BANDS;
+use super::spectrum::{BANDS, THIRD_OCTAVES};
 
 /// Version of what an analysis measures and how: part of every stored
 /// analysis's key, so a change here re-analyses every song.
@@ -39,9 +39,10 @@ pub struct Analysis {
     /// Long-term spectral balance: the power of each band of
     /// [`super::spectrum::BANDS_HZ`] relative to all of them, dB.
     pub band_levels_db: [f64; BANDS],
-    /// Each band's share of the K-weighted power (sums to 1): what a gain
-    /// on that band does to the loudness.
-    pub band_k_shares: [f64; BANDS],
+    /// The K-weighted power per third octave
+    /// ([`super::spectrum::third_octave_hz`]) as shares of its total (sums
+    /// to 1): what a filter does to the loudness.
+    pub k_spectrum: [f64; THIRD_OCTAVES],
     /// The loudness profile the auto-master's gain is fitted on.
     pub profile: Profile,
 }

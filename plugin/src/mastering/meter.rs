@@ -15,7 +15,7 @@ use ebur128::{EbuR128, Mode};
 
 use super::analysis::{Analysis, Profile, Segment, SEGMENTS_PER_HOP};
 use super::kweight::KWeighting;
-use super::spectrum::{SpectrumMeter, BANDS};
+use super::spectrum::{SpectrumMeter, BANDS, THIRD_OCTAVES};
 use super::store::{dequantize_level, quantize_level};
 use super::true_peak::{amplitude_to_db, TruePeak, DELAY_FRAMES};
 
@@ -195,10 +195,10 @@ impl SongMeter {
         };
         let true_peak_dbtp = amplitude_to_db(f64::from(self.max_true_peak));
         let rms_dbfs = amplitude_to_db(rms);
-        let (band_levels_db, band_k_shares) = self
+        let (band_levels_db, k_spectrum) = self
             .spectrum
             .balance()
-            .unwrap_or(([f64::NEG_INFINITY; BANDS], [0.0; BANDS]));
+            .unwrap_or(([f64::NEG_INFINITY; BANDS], [0.0; THIRD_OCTAVES]));
         Analysis {
             rate_hz: self.rate_hz,
             length_frames: self.frames,
@@ -214,7 +214,7 @@ impl SongMeter {
                 0.0
             },
             band_levels_db,
-            band_k_shares,
+            k_spectrum,
             profile: Profile {
                 hop_frames: self.hop_frames,
                 segments: self.segments,

@@ -15,6 +15,7 @@ pub mod analysis;
 pub mod analyze;
 pub mod chain;
 pub mod glue;
+pub mod jobs;
 pub mod kweight;
 pub mod limiter;
 pub mod meter;
@@ -28,6 +29,7 @@ pub use analyze::{
     analyze_song, song_key, AnalyzeError, AnalyzeOptions, AnalyzeProgress, SongAnalysis,
 };
 pub use chain::{Chain, SongMaster};
+pub use jobs::{AnalysisJobs, SongStatus};
 pub use settings::{fit, Fitted, MasterTargets, TargetMode};
 pub use store::{AnalysisKey, AnalysisStore, KeyStem};
 

@@ -21,8 +21,8 @@ use super::analysis::{Analysis, SEGMENTS_PER_HOP};
 use super::chain::SongMaster;
 use super::glue::{self, gain_db as glue_gain_db};
 use super::limiter::{MARGIN_DB, RELEASE_SECS};
-use super::spectrum::BANDS;
-use super::tone::{MAX_BAND_DB, TONE_BALANCE_BAND, TONE_BANDS};
+use super::spectrum::{third_octave_hz, BANDS};
+use super::tone::{power_response, MAX_BAND_DB, TONE_BALANCE_BAND, TONE_BANDS};
 
 /// Default target loudness, LUFS (streaming services' common target).
 pub const DEFAULT_TARGET_LUFS: f32 = -14.0;
@@ -123,22 +123,18 @@ pub fn tone_correction_db(band_levels_db: &[f64; BANDS], strength: f64) -> [f32;
     })
 }
 
-/// Loudness change of a tone correction, dB: each band's share of the
-/// K-weighted power scaled by its filter's gain.
+/// Loudness change of a tone correction, dB: the song's K-weighted
+/// spectrum (third octaves) through the filters' actual responses.
 pub fn tone_loudness_db(analysis: &Analysis, tone_db: &[f32; TONE_BANDS]) -> f64 {
-    let mut band_db = [0.0f64; BANDS];
-    for (f, db) in tone_db.iter().enumerate() {
-        band_db[TONE_BALANCE_BAND[f]] = f64::from(*db);
-    }
-    let total: f64 = analysis.band_k_shares.iter().sum();
-    if total <= 0.0 {
+    let total: f64 = analysis.k_spectrum.iter().sum();
+    if total <= 0.0 || tone_db.iter().all(|db| *db == 0.0) {
         return 0.0;
     }
     let scaled: f64 = analysis
-        .band_k_shares
+        .k_spectrum
         .iter()
-        .zip(band_db)
-        .map(|(share, db)| share * 10f64.powf(db / 10.0))
+        .enumerate()
+        .map(|(k, share)| share * power_response(tone_db, third_octave_hz(k), analysis.rate_hz))
         .sum();
     10.0 * (scaled / total).log10()
 }

@@ -31,6 +31,15 @@ pub const BANDS_HZ: [(f64, f64); BANDS] = [
 /// Number of balance bands.
 pub const BANDS: usize = 4;
 
+/// Third-octave bands of the K-weighted spectrum: centres 20 Hz · 2^(k/3),
+/// 20 Hz … 20 kHz.
+pub const THIRD_OCTAVES: usize = 31;
+
+/// Centre of third-octave band `k`, Hz.
+pub fn third_octave_hz(k: usize) -> f64 {
+    20.0 * 2f64.powf(k as f64 / 3.0)
+}
+
 /// Accumulates the power spectrum of a stereo stream.
 pub struct SpectrumMeter {
     rate_hz: u32,
@@ -95,19 +104,23 @@ impl SpectrumMeter {
         }
     }
 
-    /// The balance: each band's power, and each band's share of the
-    /// K-weighted power (what a gain on that band does to the loudness).
-    /// Bands are in dB relative to the total power of all bands (0 dB: all
-    /// of it); `None` for a silent stream.
-    pub fn balance(&self) -> Option<([f64; BANDS], [f64; BANDS])> {
+    /// The balance: each band's power in dB relative to the total power of
+    /// all bands (0 dB: all of it), and the K-weighted power per third
+    /// octave as shares of its total (what a filter does to the loudness).
+    /// `None` for a silent stream.
+    pub fn balance(&self) -> Option<([f64; BANDS], [f64; THIRD_OCTAVES])> {
         let bin_hz = f64::from(self.rate_hz) / FFT_FRAMES as f64;
         let mut plain = [0.0f64; BANDS];
-        let mut weighted = [0.0f64; BANDS];
-        for (bin, p) in self.power.iter().enumerate() {
+        let mut weighted = [0.0f64; THIRD_OCTAVES];
+        for (bin, p) in self.power.iter().enumerate().skip(1) {
             let f = bin as f64 * bin_hz;
             if let Some(b) = BANDS_HZ.iter().position(|(lo, hi)| f >= *lo && f < *hi) {
                 plain[b] += p;
-                weighted[b] += p * k_power_response(f, self.rate_hz);
+            }
+            // The nearest third octave (edges at the geometric midpoints).
+            let k = (3.0 * (f / 20.0).log2()).round();
+            if (0.0..THIRD_OCTAVES as f64).contains(&k) {
+                weighted[k as usize] += p * k_power_response(f, self.rate_hz);
             }
         }
         let total: f64 = plain.iter().sum();
@@ -138,7 +151,8 @@ mod tests {
         let (levels, shares) = m.balance().expect("not silent");
         assert!(levels[2] > -0.01, "{levels:?}");
         assert!(levels[0] < -60.0 && levels[3] < -60.0, "{levels:?}");
-        assert!(shares[2] > 0.999, "{shares:?}");
+        // 1 kHz is third octave 50·… : 20·2^(17/3) ≈ 1008 Hz.
+        assert!(shares[17] > 0.99, "{shares:?}");
     }
 
     #[test]

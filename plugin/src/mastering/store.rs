@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::analysis::{Analysis, Profile, Segment, ANALYSIS_VERSION};
-use super::spectrum::BANDS;
+use super::spectrum::{BANDS, THIRD_OCTAVES};
 use crate::cache::fsio::write_atomic;
 use crate::cache::key::{fnv1a_128, path_bytes};
 use crate::cache::CacheError;
@@ -253,7 +253,7 @@ pub fn encode(a: &Analysis, key: &[u8]) -> Vec<u8> {
     ] {
         put_f64(&mut b, v);
     }
-    for v in a.band_levels_db.iter().chain(&a.band_k_shares) {
+    for v in a.band_levels_db.iter().chain(&a.k_spectrum) {
         put_f64(&mut b, *v);
     }
     b.extend_from_slice(&a.profile.hop_frames.to_le_bytes());
@@ -307,8 +307,8 @@ pub fn decode(bytes: &[u8], key: &[u8]) -> Option<Analysis> {
         *v = r.f64()?;
     }
     let mut band_levels_db = [0.0f64; BANDS];
-    let mut band_k_shares = [0.0f64; BANDS];
-    for v in band_levels_db.iter_mut().chain(band_k_shares.iter_mut()) {
+    let mut k_spectrum = [0.0f64; THIRD_OCTAVES];
+    for v in band_levels_db.iter_mut().chain(k_spectrum.iter_mut()) {
         *v = r.f64()?;
     }
     let hop_frames = r.u32()?;
@@ -338,7 +338,7 @@ pub fn decode(bytes: &[u8], key: &[u8]) -> Option<Analysis> {
         rms_dbfs: f[5],
         crest_db: f[6],
         band_levels_db,
-        band_k_shares,
+        k_spectrum,
         profile: Profile {
             hop_frames,
             segments,

@@ -68,6 +68,21 @@ fn coefficients(band: usize, db: f32, rate_hz: u32) -> Option<Coefficients<f64>>
     Coefficients::<f64>::from_params(kind, f64::from(rate_hz).hz(), hz.hz(), q).ok()
 }
 
+/// Power gain |H(f)|² of the whole correction with gains `tone_db` at
+/// `freq_hz` (1 where every gain is 0 dB).
+pub fn power_response(tone_db: &[f32; TONE_BANDS], freq_hz: f64, rate_hz: u32) -> f64 {
+    let mut gain = 1.0;
+    for (band, db) in tone_db.iter().enumerate() {
+        if *db == 0.0 {
+            continue;
+        }
+        if let Some(c) = coefficients(band, *db, rate_hz) {
+            gain *= super::kweight::power_response(&c, freq_hz, f64::from(rate_hz));
+        }
+    }
+    gain
+}
+
 impl Tone {
     /// Flat filters at `rate_hz`.
     pub fn new(rate_hz: u32) -> Self {

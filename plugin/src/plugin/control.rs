@@ -67,6 +67,9 @@ pub struct Shared {
     pub cache: Mutex<Option<Arc<crate::loader::CacheLink>>>,
     /// Why the cache is off, if it failed to open.
     pub cache_error: Mutex<Option<String>>,
+    /// The auto-master: each song's analysis and settings (the control
+    /// thread writes it, the editor reads it).
+    pub mastering: Mutex<super::auto_master::MasteringView>,
     /// The control thread, to wake it when the editor changes the mix.
     control_thread: Mutex<Option<std::thread::Thread>>,
 }
@@ -85,6 +88,7 @@ impl Default for Shared {
             gui_commands: Mutex::default(),
             cache: Mutex::default(),
             cache_error: Mutex::default(),
+            mastering: Mutex::default(),
             control_thread: Mutex::default(),
         }
     }
@@ -175,6 +179,7 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
     let mut applied: Vec<Vec<super::params::StemMixState>> = Vec::new();
     let mut reported = 0usize;
     let mut transport_seen = (crate::bridge::TransportState::Stopped, None);
+    let mut mastering = super::auto_master::AutoMasterControl::new();
     while !stop.load(Ordering::Acquire) {
         let (path, version) = params.setlist.get();
         if loaded_setlist != Some(version) {
@@ -182,9 +187,13 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
             applied_mix = None;
             applied.clear();
             reported = 0;
-            load(player, &path, shared);
+            match load(player, &path, shared) {
+                Some((songs, epoch)) => mastering.loaded(player, shared, songs, epoch),
+                None => mastering.unloaded(shared),
+            }
             shared.loaded_version.store(version, Ordering::Release);
         }
+        mastering.poll(player, params, shared);
         let mix_version = params.mix.version();
         if shared.load_state() == load_state::READY && applied_mix != Some((version, mix_version)) {
             applied_mix = Some((version, mix_version));
@@ -242,13 +251,15 @@ fn log_transport(
     }
 }
 
-fn load(player: &Player, path: &str, shared: &Shared) {
+/// Returns the setlist's songs and the load's epoch, `None` if nothing
+/// could be loaded.
+fn load(player: &Player, path: &str, shared: &Shared) -> Option<(Vec<crate::setlist::Song>, u16)> {
     shared.problems.lock().clear();
     if path.is_empty() {
         *shared.setlist.lock() = None;
         *shared.status.lock() = "no setlist: choose one in the editor or the state".into();
         shared.load_state.store(load_state::NONE, Ordering::Release);
-        return;
+        return None;
     }
     shared
         .load_state
@@ -263,6 +274,7 @@ fn load(player: &Player, path: &str, shared: &Shared) {
             shared
                 .load_state
                 .store(load_state::FAILED, Ordering::Release);
+            None
         }
         Ok(setlist) => {
             let prepared = player.load(&setlist);
@@ -283,6 +295,7 @@ fn load(player: &Player, path: &str, shared: &Shared) {
             shared
                 .load_state
                 .store(load_state::READY, Ordering::Release);
+            Some((setlist.songs, prepared.epoch))
         }
     }
 }

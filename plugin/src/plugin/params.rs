@@ -15,6 +15,10 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::bridge::StemMix;
+use crate::mastering::settings::{
+    CEILING_RANGE_DBTP, DEFAULT_CEILING_DBTP, DEFAULT_TARGET_LUFS, TARGET_RANGE_LUFS,
+};
+use crate::mastering::{MasterTargets, TargetMode};
 
 /// Highest song number the `song` parameter and MIDI program changes reach
 /// (1-based; the MIDI program range).
@@ -61,6 +65,27 @@ pub struct TraxParams {
     /// `base_note`: the MIDI note that starts song 1 (default 36).
     #[id = "base_note"]
     pub base_note: IntParam,
+    /// `am_on`: the auto-master (mastered sound) on, or the original; a
+    /// change crossfades over 15 ms from the next block.
+    #[id = "am_on"]
+    pub auto_master: BoolParam,
+    /// `am_target`: target loudness, LUFS (-23 ..= -8, default -14).
+    #[id = "am_target"]
+    pub master_target: FloatParam,
+    /// `am_mode`: fixed target, or match the setlist's median loudness.
+    #[id = "am_mode"]
+    pub master_mode: EnumParam<MasterMode>,
+    /// `am_strength`: how far each song goes toward the target, %
+    /// (0 ..= 100, default 100).
+    #[id = "am_strength"]
+    pub master_strength: FloatParam,
+    /// `am_ceiling`: the limiter's ceiling, dBTP (-6 ..= 0, default -1).
+    #[id = "am_ceiling"]
+    pub master_ceiling: FloatParam,
+    /// `am_ab_match`: the original at the mastered loudness (A/B without
+    /// "louder sounds better").
+    #[id = "am_ab_match"]
+    pub master_ab_match: BoolParam,
     /// The setlist file (TOML/JSON) or folder.
     #[persist = "setlist"]
     pub setlist: Versioned<String>,
@@ -104,9 +129,70 @@ impl Default for TraxParams {
                 DEFAULT_BASE_NOTE,
                 IntRange::Linear { min: 0, max: 127 },
             ),
+            auto_master: BoolParam::new("Auto-master", false),
+            master_target: FloatParam::new(
+                "Target loudness",
+                DEFAULT_TARGET_LUFS,
+                FloatRange::Linear {
+                    min: TARGET_RANGE_LUFS.0,
+                    max: TARGET_RANGE_LUFS.1,
+                },
+            )
+            .with_step_size(0.5)
+            .with_unit(" LUFS"),
+            master_mode: EnumParam::new("Target mode", MasterMode::Fixed),
+            master_strength: FloatParam::new(
+                "Strength",
+                100.0,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: 100.0,
+                },
+            )
+            .with_step_size(1.0)
+            .with_unit(" %"),
+            master_ceiling: FloatParam::new(
+                "Ceiling",
+                DEFAULT_CEILING_DBTP,
+                FloatRange::Linear {
+                    min: CEILING_RANGE_DBTP.0,
+                    max: CEILING_RANGE_DBTP.1,
+                },
+            )
+            .with_step_size(0.1)
+            .with_unit(" dBTP"),
+            master_ab_match: BoolParam::new("A/B loudness match", false),
             setlist: Versioned::new(INITIAL_SETLIST.get().cloned().unwrap_or_default()),
             mix: Versioned::new(Vec::new()),
             recent_setlists: Versioned::new(Vec::new()),
+        }
+    }
+}
+
+/// The auto-master's target modes (`am_mode`).
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MasterMode {
+    /// Every song to the target loudness.
+    #[id = "fixed"]
+    #[name = "Fixed target"]
+    Fixed,
+    /// Every song to the setlist's median loudness.
+    #[id = "match"]
+    #[name = "Match setlist"]
+    MatchSetlist,
+}
+
+impl TraxParams {
+    /// The auto-master targets the parameters set.
+    pub fn master_targets(&self) -> MasterTargets {
+        MasterTargets {
+            mode: match self.master_mode.value() {
+                MasterMode::Fixed => TargetMode::Fixed,
+                MasterMode::MatchSetlist => TargetMode::MatchSetlist,
+            },
+            target_lufs: self.master_target.value(),
+            strength: self.master_strength.value() / 100.0,
+            ceiling_dbtp: self.master_ceiling.value(),
         }
     }
 }

@@ -81,6 +81,22 @@ pub enum Control {
     },
     /// Auto-advance on/off.
     AutoAdvance(bool),
+    /// A song's auto-master settings, for the setlist load `epoch`.
+    SongMaster {
+        /// The load ([`PreparedSetlist::epoch`]).
+        epoch: u16,
+        /// Song index.
+        song: usize,
+        /// Settings.
+        master: crate::mastering::SongMaster,
+    },
+    /// The auto-master on/off and A/B loudness matching.
+    AutoMaster {
+        /// Mastered sound.
+        on: bool,
+        /// The original at the mastered loudness.
+        ab_match: bool,
+    },
     /// Look at positions now (offline renders call this when they wait).
     Nudge,
     /// End the coordinator thread.
@@ -274,6 +290,22 @@ impl Coordinator {
             Control::AutoAdvance(on) => {
                 self.auto_advance = on;
                 self.send(Command::SetAutoAdvance(on));
+            }
+            Control::SongMaster {
+                epoch,
+                song,
+                master,
+            } => {
+                if let Ok(song) = u16::try_from(song) {
+                    self.send(Command::SetSongMaster {
+                        epoch,
+                        song,
+                        master,
+                    });
+                }
+            }
+            Control::AutoMaster { on, ab_match } => {
+                self.send(Command::SetAutoMaster { on, ab_match });
             }
             Control::Nudge | Control::Shutdown => {}
         }

@@ -1,0 +1,265 @@
+//! GUI THREAD: the auto-master panel (a column on the right): the
+//! original/mastered switch, A/B loudness matching, the targets (loudness,
+//! mode, strength, ceiling), the current song's analysis (or "analysing"
+//! with its progress) and what the chain does to it, and a gain-reduction
+//! meter. The switch and the targets are plugin parameters (the host
+//! records them); the rest is read from what the control thread publishes
+//! and from the engine's atomics.
+
+use std::time::Instant;
+
+use egui::{self, Color32, RichText};
+
+use super::setlist_panel::{LOADING_AMBER, PROBLEM_RED};
+use super::{Snapshot, TraxEditor};
+use crate::mastering::settings::{CEILING_RANGE_DBTP, TARGET_RANGE_LUFS};
+use crate::mastering::SongStatus;
+use crate::plugin::params::MasterMode;
+
+/// The panel's width, logical pixels.
+pub const PANEL_WIDTH: f32 = 250.0;
+
+/// The gain-reduction meter's range, dB.
+pub const GR_RANGE_DB: f32 = 12.0;
+
+/// The mastered switch's colour when on.
+pub const MASTERED_GREEN: Color32 = Color32::from_rgb(70, 170, 90);
+
+/// Gain-reduction meter ballistics: instant attack, 20 dB/s release, so a
+/// limiter's brief catches stay visible.
+#[derive(Debug, Default)]
+pub struct ReductionMeter {
+    shown_db: f32,
+    last: Option<Instant>,
+}
+
+impl ReductionMeter {
+    /// Takes the lowest gain since the last frame (linear) and returns the
+    /// reduction to draw, dB (≥ 0).
+    pub fn update(&mut self, min_gain: f32, now: Instant) -> f32 {
+        let dt = self
+            .last
+            .map_or(0.0, |t| now.duration_since(t).as_secs_f32());
+        self.last = Some(now);
+        let db = if min_gain > 0.0 {
+            (-20.0 * min_gain.log10()).max(0.0)
+        } else {
+            GR_RANGE_DB
+        };
+        self.shown_db = (self.shown_db - 20.0 * dt).max(db).min(GR_RANGE_DB);
+        self.shown_db
+    }
+}
+
+fn db_text(v: f64, unit: &str) -> String {
+    if v.is_finite() {
+        format!("{v:.1} {unit}")
+    } else {
+        format!("-inf {unit}")
+    }
+}
+
+/// Draws the panel.
+pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
+    let params = std::sync::Arc::clone(&editor.params);
+    ui.heading("Auto-master");
+    // The switch: one large button, green when mastered.
+    let on = params.auto_master.value();
+    let (text, fill) = if on {
+        ("MASTERED", MASTERED_GREEN)
+    } else {
+        ("ORIGINAL", Color32::from_gray(60))
+    };
+    let button = egui::Button::new(
+        RichText::new(text)
+            .size(22.0)
+            .strong()
+            .color(Color32::WHITE),
+    )
+    .fill(fill)
+    .min_size(egui::vec2(PANEL_WIDTH - 20.0, 44.0));
+    if ui
+        .add(button)
+        .on_hover_text("Switch between the original and the mastered sound (15 ms crossfade)")
+        .clicked()
+    {
+        editor.set_param(&params.auto_master, !on);
+    }
+    let mut ab = params.master_ab_match.value();
+    if ui
+        .checkbox(&mut ab, "A/B at equal loudness")
+        .on_hover_text(
+            "Play the original at the mastered loudness, so louder is not mistaken for better",
+        )
+        .changed()
+    {
+        editor.set_param(&params.master_ab_match, ab);
+    }
+    ui.separator();
+
+    // Targets.
+    let mut mode = params.master_mode.value();
+    egui::ComboBox::from_id_salt("trax-master-mode")
+        .selected_text(match mode {
+            MasterMode::Fixed => "Fixed target",
+            MasterMode::MatchSetlist => "Match setlist",
+        })
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut mode, MasterMode::Fixed, "Fixed target");
+            ui.selectable_value(&mut mode, MasterMode::MatchSetlist, "Match setlist");
+        });
+    if mode != params.master_mode.value() {
+        editor.set_param(&params.master_mode, mode);
+    }
+    let view = editor.shared.mastering.lock().clone();
+    if mode == MasterMode::MatchSetlist {
+        ui.label(match view.setlist_lufs {
+            Some(l) => format!("Setlist median {}", db_text(l, "LUFS")),
+            None => "Setlist median: analysing".into(),
+        });
+    }
+    let mut target = params.master_target.value();
+    let slider = ui.add_enabled(
+        mode == MasterMode::Fixed,
+        egui::Slider::new(&mut target, TARGET_RANGE_LUFS.0..=TARGET_RANGE_LUFS.1)
+            .text("LUFS")
+            .step_by(0.5)
+            .fixed_decimals(1),
+    );
+    if slider.changed() {
+        editor.set_param(&params.master_target, target);
+    }
+    let mut strength = params.master_strength.value();
+    if ui
+        .add(
+            egui::Slider::new(&mut strength, 0.0..=100.0)
+                .text("% strength")
+                .step_by(1.0)
+                .fixed_decimals(0),
+        )
+        .on_hover_text("How far each song goes toward the target: lower keeps quiet songs quieter")
+        .changed()
+    {
+        editor.set_param(&params.master_strength, strength);
+    }
+    let mut ceiling = params.master_ceiling.value();
+    if ui
+        .add(
+            egui::Slider::new(&mut ceiling, CEILING_RANGE_DBTP.0..=CEILING_RANGE_DBTP.1)
+                .text("dBTP ceiling")
+                .step_by(0.1)
+                .fixed_decimals(1),
+        )
+        .changed()
+    {
+        editor.set_param(&params.master_ceiling, ceiling);
+    }
+    ui.separator();
+
+    // The current song.
+    let song = snap.current_song();
+    ui.label(RichText::new(format!("Song {}", song + 1)).strong());
+    match view.songs.get(song) {
+        None => {
+            ui.label(RichText::new("no setlist").color(Color32::GRAY));
+        }
+        Some(s) => match (&s.status, &s.fitted) {
+            (SongStatus::Ready(a), Some(f)) => {
+                let m = &a.analysis;
+                ui.label(format!(
+                    "{} · LRA {:.1} LU",
+                    db_text(m.integrated_lufs, "LUFS"),
+                    m.loudness_range_lu
+                ));
+                ui.label(format!("peak {}", db_text(m.true_peak_dbtp, "dBTP")));
+                ui.label(
+                    RichText::new(format!(
+                        "gain {:+.1} dB → {}",
+                        f.master.gain_db,
+                        db_text(f.predicted_lufs, "LUFS")
+                    ))
+                    .color(if on {
+                        MASTERED_GREEN
+                    } else {
+                        Color32::LIGHT_GRAY
+                    }),
+                );
+                let tone = f.master.tone_db;
+                ui.label(
+                    RichText::new(format!(
+                        "tone low {:+.1} · low-mid {:+.1} · high {:+.1} dB",
+                        tone[0], tone[1], tone[2]
+                    ))
+                    .small(),
+                );
+            }
+            (SongStatus::Failed(why), _) => {
+                ui.label(RichText::new(format!("not analysed: {why}")).color(PROBLEM_RED))
+                    .on_hover_text("The song plays as it is");
+            }
+            (SongStatus::Analysing, _) => {
+                let fraction = view.progress.as_ref().map_or(0.0, |p| p.fraction());
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .desired_width(PANEL_WIDTH - 20.0)
+                        .text(RichText::new("analysing").color(LOADING_AMBER)),
+                );
+                ui.label(RichText::new("plays as it is until then").small());
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(200));
+            }
+            _ => {
+                ui.label(RichText::new("analysing (queued)").color(LOADING_AMBER));
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(500));
+            }
+        },
+    }
+    let analysed = view
+        .songs
+        .iter()
+        .filter(|s| matches!(s.status, SongStatus::Ready(_)))
+        .count();
+    if !view.songs.is_empty() && analysed < view.songs.len() {
+        ui.label(
+            RichText::new(format!("{analysed} of {} songs analysed", view.songs.len()))
+                .small()
+                .color(LOADING_AMBER),
+        );
+    }
+    ui.separator();
+
+    // Gain reduction (glue × limiter), from the audio thread's atomic.
+    let min_gain = editor
+        .shared
+        .engine_stats
+        .lock()
+        .as_ref()
+        .map_or(1.0, |s| s.take_master_gain());
+    let gr = editor.master_meter.update(min_gain, Instant::now());
+    ui.add(
+        egui::ProgressBar::new(gr / GR_RANGE_DB)
+            .desired_width(PANEL_WIDTH - 20.0)
+            .fill(LOADING_AMBER)
+            .text(format!("reduction {gr:.1} dB")),
+    )
+    .on_hover_text("Gain the glue compressor and the limiter take off now");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_reduction_meter_holds_then_falls_at_20_db_per_second() {
+        let mut m = ReductionMeter::default();
+        let t0 = Instant::now();
+        assert_eq!(m.update(1.0, t0), 0.0);
+        let half = 10f32.powf(-6.0 / 20.0);
+        assert!((m.update(half, t0 + Duration::from_millis(10)) - 6.0).abs() < 1e-3);
+        let shown = m.update(1.0, t0 + Duration::from_millis(110));
+        assert!((shown - 4.0).abs() < 1e-3, "{shown}");
+        assert_eq!(m.update(0.0, t0 + Duration::from_millis(120)), GR_RANGE_DB);
+    }
+}
