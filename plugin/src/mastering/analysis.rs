@@ -3,6 +3,7 @@
 //! [`super::meter::SongMeter`], kept by [`super::store::AnalysisStore`].
 
 use super::spectrum::{BANDS, THIRD_OCTAVES};
+use super::tone::TONE_BANDS;
 
 /// Version of what an analysis measures and how: part of every stored
 /// analysis's key, so a change here re-analyses every song.
@@ -56,7 +57,16 @@ pub struct Profile {
     pub hop_frames: u32,
     /// The segments, in order; [`SEGMENTS_PER_HOP`] per hop.
     pub segments: Vec<Segment>,
+    /// Per 100-ms hop: how much each tone filter at +[`PROBE_DB`] changes
+    /// the hop's K-weighted power, dB. The tone's effect on loudness
+    /// differs from hop to hop (a bass-heavy chorus loses more to a low
+    /// cut than a sparse verse), which moves the relative gate; the model
+    /// needs it per hop.
+    pub tone_probe_db: Vec<[f32; TONE_BANDS]>,
 }
+
+/// The gain of the tone probes, dB.
+pub const PROBE_DB: f32 = 3.0;
 
 /// One 10-ms segment of a song.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -13,10 +13,13 @@
 
 use ebur128::{EbuR128, Mode};
 
-use super::analysis::{Analysis, Profile, Segment, SEGMENTS_PER_HOP};
+use biquad::{Biquad, DirectForm2Transposed};
+
+use super::analysis::{Analysis, Profile, Segment, PROBE_DB, SEGMENTS_PER_HOP};
 use super::kweight::KWeighting;
 use super::spectrum::{SpectrumMeter, BANDS, THIRD_OCTAVES};
 use super::store::{dequantize_level, quantize_level};
+use super::tone::{self, TONE_BANDS};
 use super::true_peak::{amplitude_to_db, TruePeak, DELAY_FRAMES};
 
 /// Why a stream cannot be measured.
@@ -52,6 +55,12 @@ pub struct SongMeter {
     segment: usize,
     acc: SegmentAcc,
     segments: Vec<Segment>,
+    /// Each tone filter at +[`PROBE_DB`], per channel, on the K-weighted
+    /// signal, and the hop's powers without and through them.
+    probes: [[DirectForm2Transposed<f64, f64>; TONE_BANDS]; 2],
+    hop_k_sum: f64,
+    hop_probe_sum: [f64; TONE_BANDS],
+    tone_probe_db: Vec<[f32; TONE_BANDS]>,
 }
 
 #[derive(Default)]
@@ -93,6 +102,24 @@ impl SongMeter {
             segment: 0,
             acc: SegmentAcc::default(),
             segments: Vec::new(),
+            probes: std::array::from_fn(|_| {
+                std::array::from_fn(|band| {
+                    DirectForm2Transposed::new(
+                        tone::coefficients(band, PROBE_DB, rate_hz).unwrap_or(
+                            biquad::Coefficients {
+                                a1: 0.0,
+                                a2: 0.0,
+                                b0: 1.0,
+                                b1: 0.0,
+                                b2: 0.0,
+                            },
+                        ),
+                    )
+                })
+            }),
+            hop_k_sum: 0.0,
+            hop_probe_sum: [0.0; TONE_BANDS],
+            tone_probe_db: Vec::new(),
         })
     }
 
@@ -135,6 +162,12 @@ impl SongMeter {
             let kl = self.k_weighting[0].run(l64);
             let kr = self.k_weighting[1].run(r64);
             self.acc.k_sum += kl * kl + kr * kr;
+            self.hop_k_sum += kl * kl + kr * kr;
+            for (band, sum) in self.hop_probe_sum.iter_mut().enumerate() {
+                let pl = self.probes[0][band].run(kl);
+                let pr = self.probes[1][band].run(kr);
+                *sum += pl * pl + pr * pr;
+            }
             self.acc.sum += l64 * l64 + r64 * r64;
             self.acc.peak = self.acc.peak.max(tp);
             self.acc.frames += 1;
@@ -147,6 +180,7 @@ impl SongMeter {
         if self.hop_pos == self.hop_frames {
             self.hop_pos = 0;
             self.segment = 0;
+            self.close_hop();
             // The meter has just made a new 100-ms block: read the
             // short-term loudness once a full 3-s window exists.
             if self.frames >= 30 * u64::from(self.hop_frames) {
@@ -155,6 +189,21 @@ impl SongMeter {
                 }
             }
         }
+    }
+
+    fn close_hop(&mut self) {
+        let k = std::mem::take(&mut self.hop_k_sum);
+        let probes = std::mem::take(&mut self.hop_probe_sum);
+        self.tone_probe_db.push(probes.map(|p| {
+            if k > 0.0 && p > 0.0 {
+                // On the stored grid (centi-dB), computed as the store
+                // decodes it.
+                let centi = (1000.0 * (p / k).log10()).round().clamp(-32767.0, 32767.0) as i16;
+                f32::from(centi) / 100.0
+            } else {
+                0.0
+            }
+        }));
     }
 
     fn close_segment(&mut self) {
@@ -182,6 +231,9 @@ impl SongMeter {
         self.max_true_peak = self.max_true_peak.max(tail);
         if self.acc.frames > 0 {
             self.close_segment();
+        }
+        if self.hop_pos > 0 {
+            self.close_hop();
         }
         if let Some(last) = self.segments.last_mut() {
             last.true_peak = last.true_peak.max(tail);
@@ -218,6 +270,7 @@ impl SongMeter {
             profile: Profile {
                 hop_frames: self.hop_frames,
                 segments: self.segments,
+                tone_probe_db: self.tone_probe_db,
             },
         }
     }

@@ -17,7 +17,7 @@
     clippy::disallowed_macros
 )] // Not the audio thread.
 
-use super::analysis::{Analysis, SEGMENTS_PER_HOP};
+use super::analysis::{Analysis, PROBE_DB, SEGMENTS_PER_HOP};
 use super::chain::SongMaster;
 use super::glue::{self, gain_db as glue_gain_db};
 use super::limiter::{MARGIN_DB, RELEASE_SECS};
@@ -139,6 +139,47 @@ pub fn tone_loudness_db(analysis: &Analysis, tone_db: &[f32; TONE_BANDS]) -> f64
     10.0 * (scaled / total).log10()
 }
 
+/// The tone's loudness change per 100-ms hop, dB: the song's long-term
+/// change ([`tone_loudness_db`], exact for the song as a whole) spread over
+/// the hops as the per-hop probes say (first order in each filter's gain),
+/// so the gates see which hops lose more.
+pub fn hop_tone_db(analysis: &Analysis, tone_db: &[f32; TONE_BANDS]) -> Vec<f64> {
+    let profile = &analysis.profile;
+    if tone_db.iter().all(|db| *db == 0.0) {
+        return vec![0.0; profile.tone_probe_db.len()];
+    }
+    let estimate: Vec<f64> = profile
+        .tone_probe_db
+        .iter()
+        .map(|probe| {
+            probe
+                .iter()
+                .zip(tone_db)
+                .map(|(p, g)| f64::from(*p) * f64::from(*g) / f64::from(PROBE_DB))
+                .sum()
+        })
+        .collect();
+    // The estimate's own song-wide mean (power-weighted over the hops).
+    let (mut num, mut den) = (0.0f64, 0.0f64);
+    for (h, est) in estimate.iter().enumerate() {
+        let segments = profile
+            .segments
+            .iter()
+            .skip(h * SEGMENTS_PER_HOP)
+            .take(SEGMENTS_PER_HOP);
+        let power: f64 = segments.map(|s| f64::from(s.k_power)).sum();
+        num += power * 10f64.powf(est / 10.0);
+        den += power;
+    }
+    let mean = if den > 0.0 {
+        10.0 * (num / den).log10()
+    } else {
+        0.0
+    };
+    let global = tone_loudness_db(analysis, tone_db);
+    estimate.iter().map(|e| global + e - mean).collect()
+}
+
 /// The loudness (LUFS) the chain is predicted to give `analysis`'s song
 /// with `master`, from its 10-ms profile: each segment's level through the
 /// gain, the tone's broadband effect, the glue compressor's static curve
@@ -152,15 +193,20 @@ pub fn predict_lufs(analysis: &Analysis, master: &SongMaster) -> f64 {
     let keep = |secs: f64| (-segment_secs / secs).exp();
     let (attack, release) = (keep(glue::ATTACK_SECS), keep(glue::RELEASE_SECS));
     let limiter_release = keep(RELEASE_SECS);
-    let tone_db = tone_loudness_db(analysis, &master.tone_db);
-    let gain = 10f64.powf((f64::from(master.gain_db) + tone_db) / 20.0);
+    let hop_tone_db = hop_tone_db(analysis, &master.tone_db);
     let ceiling = 10f64.powf((f64::from(master.ceiling_dbtp) - MARGIN_DB) / 20.0);
     let mut level = 0.0f64;
     let mut held = 1.0f64;
     let gains: Vec<f64> = profile
         .segments
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
+            let tone_db = hop_tone_db
+                .get(i / SEGMENTS_PER_HOP)
+                .copied()
+                .unwrap_or(0.0);
+            let gain = 10f64.powf((f64::from(master.gain_db) + tone_db) / 20.0);
             let ms = f64::from(s.power) * gain * gain;
             level = ms + (level - ms) * if ms > level { attack } else { release };
             let glue = if level > 0.0 {

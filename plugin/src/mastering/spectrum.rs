@@ -2,8 +2,10 @@
 //! folded into a few bands: the tonal balance the auto-master's gentle
 //! correction compares with its reference.
 //!
-//! Welch's method: 4096-frame Hann windows of the mid signal (L+R)/2 with
-//! 50 % overlap, power summed per FFT bin (`realfft`) over the whole song.
+//! Welch's method: 4096-frame Hann windows of each channel with 50 %
+//! overlap, power summed per FFT bin over both channels (`realfft`) and the
+//! whole song: the channel sum BS.1770-4 measures loudness on (a mid
+//! signal would weigh correlated bass and wide highs differently).
 #![allow(
     clippy::disallowed_types,
     clippy::disallowed_methods,
@@ -45,8 +47,8 @@ pub struct SpectrumMeter {
     rate_hz: u32,
     fft: Arc<dyn RealToComplex<f64>>,
     window: Vec<f64>,
-    /// The mid signal not yet analysed (at most one FFT's worth).
-    pending: Vec<f64>,
+    /// Each channel's samples not yet analysed (at most one FFT's worth).
+    pending: [Vec<f64>; 2],
     input: Vec<f64>,
     output: Vec<realfft::num_complex::Complex<f64>>,
     scratch: Vec<realfft::num_complex::Complex<f64>>,
@@ -70,7 +72,10 @@ impl SpectrumMeter {
             power: vec![0.0; FFT_FRAMES / 2 + 1],
             fft,
             window,
-            pending: Vec::with_capacity(FFT_FRAMES),
+            pending: [
+                Vec::with_capacity(FFT_FRAMES),
+                Vec::with_capacity(FFT_FRAMES),
+            ],
             windows: 0,
         }
     }
@@ -78,18 +83,25 @@ impl SpectrumMeter {
     /// Takes interleaved stereo frames.
     pub fn add(&mut self, interleaved: &[f32]) {
         for frame in interleaved.chunks_exact(2) {
-            self.pending
-                .push(0.5 * (f64::from(frame[0]) + f64::from(frame[1])));
-            if self.pending.len() == FFT_FRAMES {
-                self.analyse_pending();
-                // 50 % overlap: keep the second half.
-                self.pending.drain(..FFT_FRAMES / 2);
+            self.pending[0].push(f64::from(frame[0]));
+            self.pending[1].push(f64::from(frame[1]));
+            if self.pending[0].len() == FFT_FRAMES {
+                for ch in 0..2 {
+                    self.analyse_pending(ch);
+                    // 50 % overlap: keep the second half.
+                    self.pending[ch].drain(..FFT_FRAMES / 2);
+                }
+                self.windows += 1;
             }
         }
     }
 
-    fn analyse_pending(&mut self) {
-        for ((x, w), out) in self.pending.iter().zip(&self.window).zip(&mut self.input) {
+    fn analyse_pending(&mut self, ch: usize) {
+        for ((x, w), out) in self.pending[ch]
+            .iter()
+            .zip(&self.window)
+            .zip(&mut self.input)
+        {
             *out = x * w;
         }
         if self
@@ -100,7 +112,6 @@ impl SpectrumMeter {
             for (p, c) in self.power.iter_mut().zip(&self.output) {
                 *p += c.norm_sqr();
             }
-            self.windows += 1;
         }
     }
 

@@ -24,6 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::analysis::{Analysis, Profile, Segment, ANALYSIS_VERSION};
 use super::spectrum::{BANDS, THIRD_OCTAVES};
+use super::tone::TONE_BANDS;
 use crate::cache::fsio::write_atomic;
 use crate::cache::key::{fnv1a_128, path_bytes};
 use crate::cache::CacheError;
@@ -263,6 +264,13 @@ pub fn encode(a: &Analysis, key: &[u8]) -> Vec<u8> {
             b.extend_from_slice(&quantize_level(v).to_le_bytes());
         }
     }
+    b.extend_from_slice(&(a.profile.tone_probe_db.len() as u32).to_le_bytes());
+    for hop in &a.profile.tone_probe_db {
+        for db in hop {
+            // Centi-dB (the meter rounds to this grid).
+            b.extend_from_slice(&((db * 100.0).round() as i16).to_le_bytes());
+        }
+    }
     let crc = crc32fast::hash(&b);
     b.extend_from_slice(&crc.to_le_bytes());
     b
@@ -313,20 +321,30 @@ pub fn decode(bytes: &[u8], key: &[u8]) -> Option<Analysis> {
     }
     let hop_frames = r.u32()?;
     let count = r.u32()? as usize;
-    if r.0.len() != count * 6 {
+    let (segment_bytes, rest) = r.0.split_at_checked(count * 6)?;
+    r.0 = rest;
+    let hops = r.u32()? as usize;
+    if r.0.len() != hops * 2 * TONE_BANDS {
         return None;
     }
-    let segments =
-        r.0.chunks_exact(6)
-            .map(|c| {
-                let q = |i: usize| dequantize_level(i16::from_le_bytes([c[i], c[i + 1]]));
-                Segment {
-                    k_power: q(0),
-                    power: q(2),
-                    true_peak: q(4),
-                }
-            })
-            .collect();
+    let tone_probe_db = r
+        .0
+        .chunks_exact(2 * TONE_BANDS)
+        .map(|c| {
+            std::array::from_fn(|b| f32::from(i16::from_le_bytes([c[2 * b], c[2 * b + 1]])) / 100.0)
+        })
+        .collect();
+    let segments = segment_bytes
+        .chunks_exact(6)
+        .map(|c| {
+            let q = |i: usize| dequantize_level(i16::from_le_bytes([c[i], c[i + 1]]));
+            Segment {
+                k_power: q(0),
+                power: q(2),
+                true_peak: q(4),
+            }
+        })
+        .collect();
     Some(Analysis {
         rate_hz,
         length_frames,
@@ -342,6 +360,7 @@ pub fn decode(bytes: &[u8], key: &[u8]) -> Option<Analysis> {
         profile: Profile {
             hop_frames,
             segments,
+            tone_probe_db,
         },
     })
 }

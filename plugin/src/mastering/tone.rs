@@ -57,7 +57,9 @@ pub struct Tone {
     filters: [[DirectForm2Transposed<f64, f64>; TONE_BANDS]; 2],
 }
 
-fn coefficients(band: usize, db: f32, rate_hz: u32) -> Option<Coefficients<f64>> {
+/// The coefficients of filter `band` at `db` (`None` where the rate cannot
+/// carry its frequency).
+pub fn coefficients(band: usize, db: f32, rate_hz: u32) -> Option<Coefficients<f64>> {
     let (kind, hz, q) = TONE_FILTERS[band];
     let db = f64::from(db);
     let kind = match kind {
