@@ -240,11 +240,17 @@ fn muting_every_strip_silences_the_song_and_unmuting_one_brings_it_back() {
         .stems
         .len();
     for i in 1..=stems {
+        // Strips wrap and the mixer scrolls: bring each into view first.
+        rig.harness
+            .get_by_label(&format!("Mute {i}"))
+            .scroll_to_me();
+        rig.harness.run_steps(2);
         rig.harness.get_by_label(&format!("Mute {i}")).click();
         rig.harness.run_steps(1);
     }
     let mix = rig.trax.params_arc().mix.get().0;
     assert!(mix[0].iter().all(|m| m.mute), "persisted: {mix:?}");
+    assert_eq!(mix[0].len(), stems, "every strip was clicked");
     // The control thread applies it; the engine declicks the mute.
     std::thread::sleep(Duration::from_millis(200));
     rig.render(RATE_HZ as usize / 10);
@@ -372,4 +378,74 @@ fn the_cache_panel_warms_the_setlist_sets_the_policy_and_clears_after_a_confirma
     step_until(&mut rig, 10, "the cache is cleared", |_| {
         link.store().ledger_bytes().unwrap() < warmed
     });
+}
+
+fn rms(samples: &[f32]) -> f32 {
+    (samples.iter().map(|s| s * s).sum::<f32>() / samples.len().max(1) as f32).sqrt()
+}
+
+#[test]
+fn the_auto_master_panel_shows_the_analysis_and_its_switch_masters_the_song() {
+    let mut rig = Rig::new();
+    // The control thread analyses the setlist in the background; the panel
+    // says so until song 1 is done.
+    let start = Instant::now();
+    let fitted = loop {
+        let view = rig.trax.shared().mastering.lock().clone();
+        if let Some(f) = view.songs.first().and_then(|s| s.fitted) {
+            break f;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "song 1 never analysed"
+        );
+        rig.render(BLOCK_FRAMES);
+        rig.harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    rig.harness.run_steps(2);
+    let gain = format!("gain {:+.1} dB, out", fitted.master.gain_db);
+    assert!(
+        rig.harness.query_by_label_contains(&gain).is_some(),
+        "the panel shows the song's gain ({gain})"
+    );
+    assert!(
+        rig.harness.query_by_label_contains("LRA").is_some(),
+        "and its measurements"
+    );
+
+    // Play song 1 as it is, then switch to mastered.
+    rig.harness
+        .get_by_role_and_label(egui::Role::Button, "Play")
+        .click();
+    rig.harness.run_steps(1);
+    rig.render(RATE_HZ as usize / 2);
+    let original = rig.render(RATE_HZ as usize / 2);
+    assert!(!rig.stats().auto_master_on());
+    rig.harness.get_by_label("ORIGINAL").click();
+    rig.harness.run_steps(1);
+    assert!(
+        rig.trax.params_arc().auto_master.value(),
+        "the switch sets am_on"
+    );
+    rig.render(BLOCK_FRAMES);
+    assert!(
+        rig.stats().auto_master_on(),
+        "the engine took it at the next block"
+    );
+    let mastered = rig.render(RATE_HZ as usize / 2);
+    rig.harness.run_steps(1);
+    rig.harness.get_by_label("MASTERED");
+    let change_db = 20.0 * (rms(&mastered) / rms(&original)).log10();
+    eprintln!(
+        "song 1: gain {:+.1} dB, tone {:?}; level change after the switch {change_db:+.1} dB",
+        fitted.master.gain_db, fitted.master.tone_db
+    );
+    if fitted.master.gain_db.abs() > 3.0 {
+        assert!(
+            change_db.signum() == fitted.master.gain_db.signum() && change_db.abs() > 1.0,
+            "the mastered sound moves toward the target: {change_db:+.1} dB for a gain of {:+.1} dB",
+            fitted.master.gain_db
+        );
+    }
 }

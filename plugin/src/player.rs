@@ -40,6 +40,9 @@ pub struct PlayerConfig {
     /// decoded chunk the policy covers is cached (offline renders, warming);
     /// otherwise a full queue drops the copy (realtime, analysis).
     pub cache_writes_wait: bool,
+    /// Read the chunk cache but never write it (analysis: measuring must
+    /// not change what the cache holds).
+    pub cache_read_only: bool,
     /// Run the loader's threads at the lowest OS priority (analysis and
     /// other background work beside a playing engine).
     pub background: bool,
@@ -59,6 +62,7 @@ impl PlayerConfig {
             mastering: false,
             background: false,
             cache_writes_wait: false,
+            cache_read_only: false,
             read_delay: Duration::ZERO,
         }
     }
@@ -240,6 +244,7 @@ impl Player {
                 .collect();
             prepared.cache = Some(link);
             prepared.cache_wait = self.config.cache_writes_wait;
+            prepared.cache_read_only = self.config.cache_read_only;
         }
         for p in &problems {
             tracing::warn!("{p}");

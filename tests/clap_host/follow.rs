@@ -31,6 +31,11 @@ pub(super) fn follow_run(
     .expect("param_flush follow");
     inst.activate(f64::from(RATE), BLOCK as u32, false)
         .expect("activate");
+    // The plugin's output is late by its reported latency (the
+    // auto-master's lookahead); a host with delay compensation reads it
+    // that much later, and so does this test: output frame X + latency is
+    // host frame X.
+    let latency = inst.latency_frames() as usize;
     let mut pacer = Pacer::new(f64::from(RATE));
     let mut max_call = Duration::ZERO;
     let mut pos = start_pos;
@@ -66,6 +71,7 @@ pub(super) fn follow_run(
         &[],
         &mut max_call,
     );
+    let (out1, len1) = (out1[latency * 2..].to_vec(), len1 - latency);
     let onset = first_sound(&out1);
     let mut summary = format!("{label}:");
     match onset {
@@ -130,6 +136,7 @@ pub(super) fn follow_run(
         &[],
         &mut max_call,
     );
+    let (out2, len2) = (out2[latency * 2..].to_vec(), len2 - latency);
     let (_, first_bad, _) = segment_error(&out2, 0, len2, reference, jump_pos as usize);
     // Settled: the last frame that differs from the reference at the new
     // host position, plus one.
@@ -183,6 +190,7 @@ pub(super) fn follow_run(
         &[],
         &mut max_call,
     );
+    let (out3, len3) = (out3[latency * 2..].to_vec(), len3 - latency);
     let last = last_sound(&out3);
     summary += &format!(
         ", silent {:.1} ms after stop",

@@ -66,7 +66,9 @@ pub(super) fn sample_rate_change_between_activations() {
     {
         let rate = 96_000u32;
         let block = 16_384usize;
-        let prev = rate as usize; // the previous run's frames after its note
+        // The previous run's frames after its note: its `frames`, plus the
+        // latency it rendered on to read its output compensated.
+        let prev = rate as usize + trax::mastering::limiter::latency_frames(rate);
         let frames = rate as usize;
         let reference = reference(rate, prev + NOTE_FRAME + frames);
         let out = activation_render(&mut inst, song, rate, block, frames);

@@ -35,7 +35,16 @@ pub(super) fn render_note(
     frames: usize,
 ) -> Vec<f32> {
     let rate = inst.rate_hz();
-    let total = NOTE_FRAME + frames;
+    // The plugin reports the auto-master's lookahead as its latency (the
+    // same whether the auto-master is on or off); a host with delay
+    // compensation reads its output that much later, and so does this one.
+    let latency = inst.latency_frames() as usize;
+    assert_eq!(
+        latency,
+        trax::mastering::limiter::latency_frames(rate as u32),
+        "{rate} Hz: the reported latency is the auto-master's lookahead"
+    );
+    let total = NOTE_FRAME + frames + latency;
     let mut out = Vec::with_capacity(total * 2);
     let mut l = vec![0.0f32; block];
     let mut r = vec![0.0f32; block];
@@ -66,6 +75,7 @@ pub(super) fn render_note(
         }
         pos += n;
     }
+    out.drain(..latency * 2);
     out
 }
 

@@ -3,7 +3,9 @@
 //! mute/solo/gain/pan, song changes, pause/resume/stop, underruns (rendering
 //! far faster than real time), a setlist reload while playing, and
 //! auto-advance, and the requests the plugin glue makes on the audio thread
-//! (cue, play, seek, synced play and seek, pause/resume/stop). Every
+//! (cue, play, seek, synced play and seek, pause/resume/stop), all with the
+//! auto-master chain in the output, mastering songs with settings of their
+//! own and toggled on and off (on the audio thread and by command). Every
 //! `process()` call, and every such request with the process call after it,
 //! runs inside the caller's wrapper.
 
@@ -62,8 +64,24 @@ pub fn run(wrap: Wrap<'_>) {
     let setlist_a = trax::setlist::load(&super::corpus().join("setlist.json")).unwrap();
     let setlist_b =
         trax::setlist::load(&super::corpus().join("songs/03_planetblupi_music000")).unwrap();
-    let (player, engine) = Player::new(PlayerConfig::realtime(ENGINE_HZ)).unwrap();
-    player.load(&setlist_a);
+    let config = PlayerConfig {
+        mastering: true,
+        ..PlayerConfig::realtime(ENGINE_HZ)
+    };
+    let (player, engine) = Player::new(config).unwrap();
+    let prepared = player.load(&setlist_a);
+    // Songs with working auto-master settings (gain, tone, glue, limiter).
+    for song in 0..prepared.songs.len() {
+        let master = trax::mastering::SongMaster {
+            gain_db: 3.0 + song as f32,
+            tone_db: [-1.5, 0.5, 1.0],
+            glue_threshold_db: -18.0,
+            ceiling_dbtp: -1.0,
+            match_gain_db: 2.0,
+        };
+        player.set_song_master(prepared.epoch, song, master);
+    }
+    player.set_auto_master(true, false);
     let mut audio = Audio {
         engine,
         l: vec![0.0; BLOCK],
@@ -102,6 +120,16 @@ pub fn run(wrap: Wrap<'_>) {
     audio.run(200, quarter_rt);
     player.play_song(0);
     audio.run(200, quarter_rt);
+    // The auto-master toggled on the audio thread (as the plugin's
+    // parameter does), with and without A/B matching, and by command.
+    for (on, ab) in [(false, false), (true, false), (false, true), (true, true)] {
+        audio.request(|e| e.set_auto_master(on, ab));
+        audio.run(30, quarter_rt);
+    }
+    player.set_auto_master(false, false);
+    audio.run(30, quarter_rt);
+    player.set_auto_master(true, false);
+    audio.run(30, quarter_rt);
     // Pause, resume, stop, start again.
     player.pause();
     audio.run(50, quarter_rt);

@@ -72,7 +72,7 @@ def main():
     if audio.shape != (2, round(secs * rate)):
         fail(f"rendered shape {audio.shape}, expected (2, {round(secs * rate)})")
     np.ascontiguousarray(audio.T, dtype="<f4").tofile(out)
-    print(f"vst3_render.py: load {t_load:.2f} s, render {t_render:.2f} s, "
+    print(f"vst3_render.py: latency {plugin.reported_latency_samples} frames, load {t_load:.2f} s, render {t_render:.2f} s, "
           f"peak {float(np.abs(audio).max()):.4f}", file=sys.stderr)
 
 

@@ -232,3 +232,53 @@ fn seeks_and_chunk_seams_with_mastering_equal_one_pass_of_the_chain_at_any_block
         assert_eq!(first, None, "block {block}: differs at sample {first:?}");
     }
 }
+
+#[test]
+fn an_impulse_arrives_exactly_the_reported_latency_later_mastered_or_not() {
+    // A one-stem song: silence with one impulse at frame 1000.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("impulse.wav");
+    let mut signal = vec![0.0f32; RATE as usize * 2];
+    signal[2000] = 0.5;
+    signal[2001] = 0.5;
+    write_wav(&path, RATE, &signal);
+    let song = one_stem_song(&path);
+    let list = trax::setlist::Setlist {
+        source: path.clone(),
+        name: "impulse".into(),
+        songs: vec![song.clone()],
+    };
+    let master = fit(&analyze(&song, RATE), &MasterTargets::default(), None, 0.0).master;
+    for on in [false, true] {
+        let config = PlayerConfig {
+            mastering: true,
+            ..PlayerConfig::offline(RATE)
+        };
+        let (player, mut engine) = Player::new(config).expect("player");
+        let prepared = player.load(&list);
+        player.set_song_master(prepared.epoch, 0, master);
+        player.set_auto_master(on, false);
+        player.set_auto_advance(false);
+        player.play_song(0);
+        let out = common::render_until_stopped(&player, &mut engine, 256, u64::MAX);
+        let latency = engine.latency_frames();
+        assert_eq!(latency, trax::mastering::limiter::latency_frames(RATE));
+        let loudest = out
+            .iter()
+            .step_by(2)
+            .enumerate()
+            .fold(
+                (0, 0.0f32),
+                |m, (i, x)| if x.abs() > m.1 { (i, x.abs()) } else { m },
+            );
+        assert_eq!(
+            loudest.0,
+            1000 + latency,
+            "mastered {on}: the impulse's frame"
+        );
+        eprintln!(
+            "mastered {on}: impulse at {} (latency {latency} frames), peak {:.3}",
+            loudest.0, loudest.1
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! GUI THREAD: the auto-master panel (a column on the right): the
+//! GUI THREAD: the auto-master panel (the bottom of the left column): the
 //! original/mastered switch, A/B loudness matching, the targets (loudness,
 //! mode, strength, ceiling), the current song's analysis (or "analysing"
 //! with its progress) and what the chain does to it, and a gain-reduction
@@ -16,8 +16,8 @@ use crate::mastering::settings::{CEILING_RANGE_DBTP, TARGET_RANGE_LUFS};
 use crate::mastering::SongStatus;
 use crate::plugin::params::MasterMode;
 
-/// The panel's width, logical pixels.
-pub const PANEL_WIDTH: f32 = 250.0;
+/// The switch's width, logical pixels.
+pub const SWITCH_WIDTH: f32 = 150.0;
 
 /// The gain-reduction meter's range, dB.
 pub const GR_RANGE_DB: f32 = 12.0;
@@ -62,8 +62,6 @@ fn db_text(v: f64, unit: &str) -> String {
 /// Draws the panel.
 pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     let params = std::sync::Arc::clone(&editor.params);
-    ui.heading("Auto-master");
-    // The switch: one large button, green when mastered.
     let on = params.auto_master.value();
     let (text, fill) = if on {
         ("MASTERED", MASTERED_GREEN)
@@ -77,88 +75,103 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             .color(Color32::WHITE),
     )
     .fill(fill)
-    .min_size(egui::vec2(PANEL_WIDTH - 20.0, 44.0));
-    if ui
-        .add(button)
-        .on_hover_text("Switch between the original and the mastered sound (15 ms crossfade)")
-        .clicked()
-    {
-        editor.set_param(&params.auto_master, !on);
-    }
-    let mut ab = params.master_ab_match.value();
-    if ui
-        .checkbox(&mut ab, "A/B at equal loudness")
-        .on_hover_text(
-            "Play the original at the mastered loudness, so louder is not mistaken for better",
-        )
-        .changed()
-    {
-        editor.set_param(&params.master_ab_match, ab);
-    }
-    ui.separator();
-
+    .min_size(egui::vec2(SWITCH_WIDTH, 40.0));
+    ui.horizontal(|ui| {
+        ui.heading("Auto-master");
+        // The switch: one large button, green when mastered.
+        if ui
+            .add(button)
+            .on_hover_text("Switch between the original and the mastered sound (15 ms crossfade)")
+            .clicked()
+        {
+            editor.set_param(&params.auto_master, !on);
+        }
+        let mut ab = params.master_ab_match.value();
+        if ui
+            .checkbox(&mut ab, "A/B")
+            .on_hover_text(
+                "A/B at equal loudness: the original at the mastered loudness, so louder is \
+                 not mistaken for better",
+            )
+            .changed()
+        {
+            editor.set_param(&params.master_ab_match, ab);
+        }
+    });
     // Targets.
     let mut mode = params.master_mode.value();
-    egui::ComboBox::from_id_salt("trax-master-mode")
-        .selected_text(match mode {
-            MasterMode::Fixed => "Fixed target",
-            MasterMode::MatchSetlist => "Match setlist",
-        })
-        .show_ui(ui, |ui| {
-            ui.selectable_value(&mut mode, MasterMode::Fixed, "Fixed target");
-            ui.selectable_value(&mut mode, MasterMode::MatchSetlist, "Match setlist");
-        });
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt("trax-master-mode")
+            .selected_text(match mode {
+                MasterMode::Fixed => "Fixed target",
+                MasterMode::MatchSetlist => "Match setlist",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut mode, MasterMode::Fixed, "Fixed target");
+                ui.selectable_value(&mut mode, MasterMode::MatchSetlist, "Match setlist");
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Target mode"));
+        let view = editor.shared.mastering.lock().clone();
+        if mode == MasterMode::MatchSetlist {
+            ui.label(match view.setlist_lufs {
+                Some(l) => format!("median {}", db_text(l, "LUFS")),
+                None => "median: analysing".into(),
+            });
+        } else {
+            let mut target = params.master_target.value();
+            let drag = ui.add(
+                egui::DragValue::new(&mut target)
+                    .range(TARGET_RANGE_LUFS.0..=TARGET_RANGE_LUFS.1)
+                    .speed(0.1)
+                    .fixed_decimals(1)
+                    .suffix(" LUFS"),
+            );
+            drag.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "Target loudness")
+            });
+            if drag.changed() {
+                editor.set_param(&params.master_target, (target * 2.0).round() / 2.0);
+            }
+        }
+    });
     if mode != params.master_mode.value() {
         editor.set_param(&params.master_mode, mode);
     }
     let view = editor.shared.mastering.lock().clone();
-    if mode == MasterMode::MatchSetlist {
-        ui.label(match view.setlist_lufs {
-            Some(l) => format!("Setlist median {}", db_text(l, "LUFS")),
-            None => "Setlist median: analysing".into(),
-        });
-    }
-    let mut target = params.master_target.value();
-    let slider = ui.add_enabled(
-        mode == MasterMode::Fixed,
-        egui::Slider::new(&mut target, TARGET_RANGE_LUFS.0..=TARGET_RANGE_LUFS.1)
-            .text("LUFS")
-            .step_by(0.5)
-            .fixed_decimals(1),
-    );
-    if slider.changed() {
-        editor.set_param(&params.master_target, target);
-    }
-    let mut strength = params.master_strength.value();
-    if ui
-        .add(
-            egui::Slider::new(&mut strength, 0.0..=100.0)
-                .text("% strength")
-                .step_by(1.0)
-                .fixed_decimals(0),
-        )
-        .on_hover_text("How far each song goes toward the target: lower keeps quiet songs quieter")
-        .changed()
-    {
-        editor.set_param(&params.master_strength, strength);
-    }
-    let mut ceiling = params.master_ceiling.value();
-    if ui
-        .add(
-            egui::Slider::new(&mut ceiling, CEILING_RANGE_DBTP.0..=CEILING_RANGE_DBTP.1)
-                .text("dBTP ceiling")
-                .step_by(0.1)
-                .fixed_decimals(1),
-        )
-        .changed()
-    {
-        editor.set_param(&params.master_ceiling, ceiling);
-    }
-    ui.separator();
+    ui.horizontal(|ui| {
+        let mut strength = params.master_strength.value();
+        let drag = ui
+            .add(
+                egui::DragValue::new(&mut strength)
+                    .range(0.0..=100.0)
+                    .speed(0.5)
+                    .fixed_decimals(0)
+                    .suffix(" % strength"),
+            )
+            .on_hover_text(
+                "How far each song goes toward the target: lower keeps quiet songs quieter",
+            );
+        drag.widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "Strength"));
+        if drag.changed() {
+            editor.set_param(&params.master_strength, strength.round());
+        }
+        let mut ceiling = params.master_ceiling.value();
+        let drag = ui.add(
+            egui::DragValue::new(&mut ceiling)
+                .range(CEILING_RANGE_DBTP.0..=CEILING_RANGE_DBTP.1)
+                .speed(0.05)
+                .fixed_decimals(1)
+                .suffix(" dBTP ceiling"),
+        );
+        drag.widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "Ceiling"));
+        if drag.changed() {
+            editor.set_param(&params.master_ceiling, (ceiling * 10.0).round() / 10.0);
+        }
+    });
 
     // The current song.
     let song = snap.current_song();
-    ui.label(RichText::new(format!("Song {}", song + 1)).strong());
     match view.songs.get(song) {
         None => {
             ui.label(RichText::new("no setlist").color(Color32::GRAY));
@@ -167,14 +180,16 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             (SongStatus::Ready(a), Some(f)) => {
                 let m = &a.analysis;
                 ui.label(format!(
-                    "{} · LRA {:.1} LU",
+                    "Song {}: {} · LRA {:.1} LU · peak {}",
+                    song + 1,
                     db_text(m.integrated_lufs, "LUFS"),
-                    m.loudness_range_lu
+                    m.loudness_range_lu,
+                    db_text(m.true_peak_dbtp, "dBTP")
                 ));
-                ui.label(format!("peak {}", db_text(m.true_peak_dbtp, "dBTP")));
+                let tone = f.master.tone_db;
                 ui.label(
                     RichText::new(format!(
-                        "gain {:+.1} dB → {}",
+                        "gain {:+.1} dB, out {}",
                         f.master.gain_db,
                         db_text(f.predicted_lufs, "LUFS")
                     ))
@@ -183,33 +198,35 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
                     } else {
                         Color32::LIGHT_GRAY
                     }),
-                );
-                let tone = f.master.tone_db;
-                ui.label(
-                    RichText::new(format!(
-                        "tone low {:+.1} · low-mid {:+.1} · high {:+.1} dB",
-                        tone[0], tone[1], tone[2]
-                    ))
-                    .small(),
-                );
+                )
+                .on_hover_text(format!(
+                    "Tone: low {:+.1}, low-mid {:+.1}, high {:+.1} dB",
+                    tone[0], tone[1], tone[2]
+                ));
             }
             (SongStatus::Failed(why), _) => {
-                ui.label(RichText::new(format!("not analysed: {why}")).color(PROBLEM_RED))
-                    .on_hover_text("The song plays as it is");
+                ui.label(
+                    RichText::new(format!("song {}: not analysed: {why}", song + 1))
+                        .color(PROBLEM_RED),
+                )
+                .on_hover_text("The song plays as it is");
             }
             (SongStatus::Analysing, _) => {
                 let fraction = view.progress.as_ref().map_or(0.0, |p| p.fraction());
                 ui.add(
-                    egui::ProgressBar::new(fraction)
-                        .desired_width(PANEL_WIDTH - 20.0)
-                        .text(RichText::new("analysing").color(LOADING_AMBER)),
+                    egui::ProgressBar::new(fraction).text(
+                        RichText::new(format!("song {}: analysing (plays as it is)", song + 1))
+                            .color(LOADING_AMBER),
+                    ),
                 );
-                ui.label(RichText::new("plays as it is until then").small());
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(200));
             }
             _ => {
-                ui.label(RichText::new("analysing (queued)").color(LOADING_AMBER));
+                ui.label(
+                    RichText::new(format!("song {}: analysing (queued)", song + 1))
+                        .color(LOADING_AMBER),
+                );
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(500));
             }
@@ -227,7 +244,6 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
                 .color(LOADING_AMBER),
         );
     }
-    ui.separator();
 
     // Gain reduction (glue × limiter), from the audio thread's atomic.
     let min_gain = editor
@@ -239,8 +255,13 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     let gr = editor.master_meter.update(min_gain, Instant::now());
     ui.add(
         egui::ProgressBar::new(gr / GR_RANGE_DB)
-            .desired_width(PANEL_WIDTH - 20.0)
-            .fill(LOADING_AMBER)
+            // Nothing drawn at 0 dB (a bar's rounded end would look like
+            // reduction).
+            .fill(if gr >= 0.05 {
+                LOADING_AMBER
+            } else {
+                Color32::TRANSPARENT
+            })
             .text(format!("reduction {gr:.1} dB")),
     )
     .on_hover_text("Gain the glue compressor and the limiter take off now");

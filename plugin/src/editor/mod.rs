@@ -1,8 +1,8 @@
 //! GUI THREAD: the editor, the performer's screen (egui through
 //! `nice-plug-egui`, the same in a host's plugin window and in the
 //! standalone app): the transport and seek bar on top, the setlist on the
-//! left, the current song's mixer in the middle, the auto-master on the
-//! right, the cache along the bottom.
+//! left with the auto-master under it, the current song's mixer in the
+//! middle, the cache along the bottom.
 //!
 //! Threads: the editor never touches the audio thread's state. It reads the
 //! engine through [`crate::bridge::EngineStats`] (atomics the audio thread
@@ -200,15 +200,14 @@ impl TraxEditor {
         egui::Panel::left("trax-setlist")
             .resizable(true)
             .default_size(400.0)
-            .min_size(300.0)
+            .min_size(330.0)
             .show(ui, |ui| {
+                egui::Panel::bottom("trax-master").show(ui, |ui| {
+                    ui.add_space(4.0);
+                    master_panel::show(self, ui, &snap);
+                    ui.add_space(2.0);
+                });
                 setlist_panel::show(self, ui, &snap);
-            });
-        egui::Panel::right("trax-master")
-            .resizable(false)
-            .exact_size(master_panel::PANEL_WIDTH)
-            .show(ui, |ui| {
-                master_panel::show(self, ui, &snap);
             });
         egui::CentralPanel::default().show(ui, |ui| {
             mixer_panel::show(self, ui, &snap);

@@ -67,6 +67,8 @@ pub struct PreparedSetlist {
     /// Decoding waits for room in the cache writer's queue (offline
     /// renders) instead of dropping the copy (realtime).
     pub cache_wait: bool,
+    /// Read the chunk cache, never write it (analysis).
+    pub cache_read_only: bool,
 }
 
 impl PreparedSetlist {
@@ -296,6 +298,7 @@ pub fn prepare(
             cache: None,
             cache_entries: Vec::new(),
             cache_wait: false,
+            cache_read_only: false,
         },
         problems,
     )

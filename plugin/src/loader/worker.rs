@@ -407,6 +407,7 @@ impl Workers {
                 );
             }
             if !damaged
+                && !loaded.prepared.cache_read_only
                 && written == chunk_frames
                 && cache_copy.len() == chunk_frames as usize * channels
                 && link.keeps(entry.id())

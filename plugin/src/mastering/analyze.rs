@@ -5,7 +5,7 @@
 //! what the engine plays with the setlist's gains and pans (pan law,
 //! resampling, offsets included), and its loader reads the chunk cache
 //! first: chunks already decoded for playback or by a warm are reused, and
-//! what it decodes is cached under the cache's policy like any playback.
+//! nothing is written to it (measuring is not warming).
 //! In the background it runs one decoding thread at the lowest OS priority
 //! (CPU and I/O), so a playing engine's loader always goes first.
 #![allow(
@@ -180,9 +180,10 @@ fn measure_song(
     let config = PlayerConfig {
         loader_threads: if options.background { 1 } else { 0 },
         background: options.background,
-        // Measuring is not warming: the cache keeps what its writer has
-        // room for, and analysis never waits for FLAC encoding.
+        // Measuring is not warming: chunks the cache holds are read, none
+        // is written (no FLAC encoding, no change to the cache's contents).
         cache_writes_wait: false,
+        cache_read_only: true,
         ..PlayerConfig::offline(rate_hz)
     };
     if options.background {
