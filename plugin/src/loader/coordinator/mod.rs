@@ -12,14 +12,17 @@
 //! deck references stay valid and are reused least recently used first, so
 //! seeking back to something just played is instant.
 
+mod control;
 mod schedule;
+
+pub use control::Control;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, TryRecvError};
 use parking_lot::Mutex;
 
 use super::prepare::PreparedSetlist;
@@ -27,7 +30,7 @@ use super::worker::{Done, Job, Loaded, Priority, Workers};
 use crate::bridge::messages::stem_status;
 use crate::bridge::{
     ChunkKey, Command, CueAction, DeckLanes, EngineSetlist, EngineSong, EngineStats, EngineStem,
-    Event, Request, SlotPool, StemMix, TransportState, Waker, CHUNK_FRAMES, CUE_CHUNKS, DECKS,
+    Event, Request, SlotPool, TransportState, Waker, CHUNK_FRAMES, CUE_CHUNKS, DECKS,
     WINDOW_CHUNKS,
 };
 
@@ -45,63 +48,6 @@ pub const TICK_IDLE: Duration = Duration::from_millis(100);
 /// for a pending deck (seek or song change), the next song's preload and a
 /// deck fading out.
 pub const SLOTS_PER_STEM: usize = WINDOW_CHUNKS + 3 * CUE_CHUNKS;
-
-/// Requests from the control side.
-pub enum Control {
-    /// Use a new setlist.
-    Load {
-        /// The probed setlist.
-        prepared: Arc<PreparedSetlist>,
-        /// Receives `()` once the engine command is queued.
-        reply: Sender<()>,
-    },
-    /// Play `song` from `frame` (switching with a crossfade if playing).
-    Play {
-        /// Song index.
-        song: usize,
-        /// Start frame on the song's timeline.
-        frame: u64,
-    },
-    /// Seek within the current song.
-    Seek(u64),
-    /// Pause.
-    Pause,
-    /// Resume after a pause.
-    Resume,
-    /// Stop.
-    Stop,
-    /// Change a stem's mix.
-    Mix {
-        /// Song index.
-        song: usize,
-        /// Stem index.
-        stem: usize,
-        /// Settings.
-        mix: StemMix,
-    },
-    /// Auto-advance on/off.
-    AutoAdvance(bool),
-    /// A song's auto-master settings, for the setlist load `epoch`.
-    SongMaster {
-        /// The load ([`PreparedSetlist::epoch`]).
-        epoch: u16,
-        /// Song index.
-        song: usize,
-        /// Settings.
-        master: crate::mastering::SongMaster,
-    },
-    /// The auto-master on/off and A/B loudness matching.
-    AutoMaster {
-        /// Mastered sound.
-        on: bool,
-        /// The original at the mastered loudness.
-        ab_match: bool,
-    },
-    /// Look at positions now (offline renders call this when they wait).
-    Nudge,
-    /// End the coordinator thread.
-    Shutdown,
-}
 
 /// Loader figures for reports and the editor.
 #[derive(Default)]
