@@ -201,6 +201,8 @@ fn run(inner: &Inner) {
         }));
         let status = match result {
             Ok(Ok(a)) => SongStatus::Ready(Arc::new(a)),
+            // A new setlist (or the end) cancelled it: nothing to report.
+            Ok(Err(super::analyze::AnalyzeError::Cancelled)) => continue,
             Ok(Err(e)) => {
                 tracing::warn!(
                     "trax: cannot analyse song {} \"{}\": {e}",
