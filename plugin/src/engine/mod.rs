@@ -274,14 +274,6 @@ impl Engine {
         self.chain.as_deref().map_or(0, Chain::latency_frames)
     }
 
-    /// The settings the chain uses now (neutral without the chain).
-    /// Realtime-safe.
-    pub fn current_master(&self) -> SongMaster {
-        self.chain
-            .as_deref()
-            .map_or(SongMaster::NEUTRAL, Chain::song)
-    }
-
     /// Diagnosis of a start or seek that does not open: for each stem of
     /// the pending deck (the deck waiting for its gate), what its window
     /// holds at the deck's position. Fills `out` and returns how many

@@ -153,12 +153,18 @@ impl Engine {
         self.apply(Command::Stop);
     }
 
-    /// Stops at once, without a fade (the host deactivated the plugin:
-    /// nothing is heard in between). Realtime-safe.
+    /// Stops at once, without a fade, and empties the auto-master's delay
+    /// and detectors (the host deactivated the plugin: nothing is heard in
+    /// between). Realtime-safe.
     pub fn halt(&mut self) {
         self.awaiting_cue = false;
         self.sync_request = None;
         self.stop_now();
+        // Nothing of this activation comes out of the auto-master's delay
+        // in the next one.
+        if let Some(chain) = self.chain.as_deref_mut() {
+            chain.reset();
+        }
         if let Some(p) = self.pending.take() {
             self.release(p);
         }
