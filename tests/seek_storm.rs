@@ -87,15 +87,6 @@ fn stall_report(player: &Player) -> String {
     )
 }
 
-/// Asks for a seek and runs the engine (zero-length calls) until it has
-/// taken the cue: the target is then loading on a deck.
-fn seek(player: &Player, engine: &mut Engine, target: u64) {
-    let stats = player.engine_stats().clone();
-    let cues = stats.cues_taken();
-    player.seek(target);
-    pump_until(engine, || stats.cues_taken() > cues);
-}
-
 /// The seek-free render of the first song of `song_dir` at `rate`, and
 /// whether any stem of it is resampled.
 fn reference(song_dir: &Path, rate: u32) -> (Vec<f32>, bool) {
@@ -147,13 +138,13 @@ fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance:
         // is cued, then (after 0 or 1 block) the real one.
         let asked_at = out.len() / 2;
         if i % 3 == 2 {
-            seek(&player, &mut engine, rng.gen_range(0..length));
+            seek_cued(&player, &mut engine, rng.gen_range(0..length));
             if rng.gen_bool(0.5) {
                 render(&player, &mut engine, block, block, &mut out);
             }
         }
         println!("  seek {i} to frame {target} of {length}");
-        seek(&player, &mut engine, target);
+        seek_cued(&player, &mut engine, target);
         seeks.push(Seek {
             asked_at,
             at: out.len() / 2,

@@ -171,6 +171,15 @@ pub fn pump_until(engine: &mut Engine, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Asks for a seek and runs the engine (zero-length calls) until it has
+/// taken the cue: the target is then loading on a deck.
+pub fn seek_cued(player: &Player, engine: &mut Engine, target: u64) {
+    let stats = player.engine_stats().clone();
+    let cues = stats.cues_taken();
+    player.seek(target);
+    pump_until(engine, || stats.cues_taken() > cues);
+}
+
 /// Renders offline with `block` frames per call until the transport stops
 /// (or `max_frames`), waiting for the loader where the engine asks.
 /// Returns interleaved stereo.
