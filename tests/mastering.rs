@@ -2,7 +2,8 @@
 //! 3342 signals and against an independent reference (pyloudnorm, scipy)
 //! on the corpus, mastered renders against their targets, the chain's
 //! transparency, toggle, block-size independence and latency, and the
-//! analysis store.
+//! analysis store. Every call of the chain and every engine block runs
+//! under nice-plug's allocation checker.
 //!
 //! The reference is `tests/hosts/loudness.py` (python3 with `pyloudnorm`
 //! and `scipy`; `cargo xtask test` installs them).

@@ -3,6 +3,7 @@
 //! the setlist" mode, and stress signals through the limiter.
 
 use super::*;
+use nice_assert_no_alloc::assert_no_alloc;
 use trax::mastering::settings::median_lufs;
 use trax::mastering::{fit, Chain, Fitted, MasterTargets, SongMaster, TargetMode};
 use trax::{Player, PlayerConfig};
@@ -26,7 +27,7 @@ pub fn render_mastered(list: &trax::setlist::Setlist, song: usize, fitted: &Fitt
     let mut out = common::render_until_stopped(&player, &mut engine, 512, u64::MAX);
     let latency = engine.latency_frames();
     let (mut l, mut r) = (vec![0.0f32; latency], vec![0.0f32; latency]);
-    engine.render_tail(&mut l, &mut r);
+    assert_no_alloc(|| engine.render_tail(&mut l, &mut r));
     for (a, b) in l.iter().zip(&r) {
         out.push(*a);
         out.push(*b);
@@ -129,7 +130,7 @@ fn limited(signal: &[[f32; 2]]) -> Vec<f32> {
     // Start mastered (the switch's crossfade is not what is tested).
     let mut warm = vec![0.0f32; chain.fade_frames() as usize + 1];
     let mut warm_r = warm.clone();
-    chain.process(&mut warm, &mut warm_r);
+    assert_no_alloc(|| chain.process(&mut warm, &mut warm_r));
     let d = chain.latency_frames();
     let mut l: Vec<f32> = signal
         .iter()
@@ -141,7 +142,7 @@ fn limited(signal: &[[f32; 2]]) -> Vec<f32> {
         .map(|f| f[1])
         .chain(std::iter::repeat_n(0.0, d))
         .collect();
-    chain.process(&mut l, &mut r);
+    assert_no_alloc(|| chain.process(&mut l, &mut r));
     l.iter()
         .zip(&r)
         .skip(d)
