@@ -32,6 +32,7 @@ mod no_alloc;
 mod render;
 mod rtsan;
 mod seek;
+mod seek_stall;
 mod seek_storm;
 mod setlist;
 mod transport;

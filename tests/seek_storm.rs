@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use rand::{Rng, SeedableRng};
-use trax::bridge::{TransportState, CHUNK_FRAMES};
-use trax::{Engine, Player, PlayerConfig};
+use trax::bridge::CHUNK_FRAMES;
+use trax::{Player, PlayerConfig};
 
 const RATES_HZ: [u32; 3] = [44_100, 48_000, 96_000];
 const BLOCKS_FRAMES: [usize; 2] = [64, 2027];
@@ -26,82 +26,6 @@ struct Seek {
     asked_at: usize,
     at: usize,
     target: u64,
-}
-
-/// Renders `frames` frames in blocks of `block` (offline: a short block
-/// means the engine waits for the loader).
-fn render(player: &Player, engine: &mut Engine, block: usize, frames: usize, out: &mut Vec<f32>) {
-    let mut l = vec![0.0f32; block];
-    let mut r = vec![0.0f32; block];
-    let target = out.len() / 2 + frames;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while out.len() / 2 < target {
-        let want = (target - out.len() / 2).min(block);
-        let n = process(engine, &mut l[..want], &mut r[..want]);
-        for i in 0..n {
-            out.push(l[i]);
-            out.push(r[i]);
-        }
-        if n < want {
-            if player.engine_stats().transport() == TransportState::Stopped {
-                // The song has ended: silence until the next seek starts
-                // it again (as the plugin outputs).
-                out.resize(out.len() + (want - n) * 2, 0.0);
-                continue;
-            }
-            if Instant::now() >= deadline {
-                let mut gate = [trax::engine::GateStem::default(); trax::bridge::MAX_STEMS];
-                let n = engine.pending_gate(&mut gate);
-                panic!(
-                    "offline render stalled: {}\npending gate: {:#?}",
-                    stall_report(player),
-                    &gate[..n]
-                );
-            }
-            player.nudge();
-            player.wait_for_progress(Duration::from_millis(2));
-        }
-    }
-}
-
-/// What the engine and loader were doing, for a stall's message.
-fn stall_report(player: &Player) -> String {
-    let stats = player.engine_stats();
-    let decks: Vec<_> = (0..trax::bridge::DECKS)
-        .map(|d| (stats.deck_in_use(d), stats.deck_position_frames(d)))
-        .collect();
-    let loader = player.loader_stats();
-    format!(
-        "transport {:?}, active song {:?}, active deck {:?}, decks (in use, position) {decks:?}, \
-         commands taken {}, cues taken {}, events dropped {}, resident {} bytes, problems {:?}",
-        stats.transport(),
-        stats.active_song(),
-        stats.active_deck(),
-        stats.commands_taken(),
-        stats.cues_taken(),
-        stats.events_dropped(),
-        loader
-            .resident_bytes
-            .load(std::sync::atomic::Ordering::Relaxed),
-        player.problems()
-    )
-}
-
-/// The seek-free render of the first song of `song_dir` at `rate`, and
-/// whether any stem of it is resampled.
-fn reference(song_dir: &Path, rate: u32) -> (Vec<f32>, bool) {
-    let list = trax::setlist::load(song_dir).expect("setlist");
-    let (player, mut engine) = Player::new(PlayerConfig::offline(rate)).expect("player");
-    let prepared = player.load(&list);
-    let resampled = prepared.songs[0]
-        .stems
-        .iter()
-        .filter_map(|s| s.info.as_ref())
-        .any(|i| i.sample_rate_hz != rate);
-    player.set_auto_advance(false);
-    player.play_song(0);
-    let out = render_until_stopped(&player, &mut engine, 512, u64::MAX);
-    (out, resampled)
 }
 
 /// Runs one storm and checks it; returns the seeks checked.
@@ -126,7 +50,7 @@ fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance:
     player.play_song(0);
     let mut out = Vec::new();
     let mut seeks = Vec::new();
-    render(&player, &mut engine, block, rate as usize / 4, &mut out);
+    render_frames(&player, &mut engine, block, rate as usize / 4, &mut out);
     for i in 0..SEEKS_PER_STORM {
         let target = match i % 8 {
             0 => 0,
@@ -140,7 +64,7 @@ fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance:
         if i % 3 == 2 {
             seek_cued(&player, &mut engine, rng.gen_range(0..length));
             if rng.gen_bool(0.5) {
-                render(&player, &mut engine, block, block, &mut out);
+                render_frames(&player, &mut engine, block, block, &mut out);
             }
         }
         println!("  seek {i} to frame {target} of {length}");
@@ -151,7 +75,7 @@ fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance:
             target,
         });
         let gap = rng.gen_range(settle + block..rate as usize / 2);
-        render(&player, &mut engine, block, gap, &mut out);
+        render_frames(&player, &mut engine, block, gap, &mut out);
     }
     // The last seek plays to the song's end.
     let tail = render_until_stopped(&player, &mut engine, block, u64::MAX);
@@ -207,10 +131,10 @@ fn seek_storms_play_the_right_audio_and_report_no_healthy_stem() {
     let mut seeks = 0;
     for song in corpus_songs() {
         for rate in RATES_HZ {
-            let (reference, resampled) = reference(&song, rate);
-            let tolerance = if resampled { MINUS_90_DBFS } else { 0.0 };
+            let reference = seek_free_render(&song, rate);
+            let tolerance = reference.tolerance();
             for block in BLOCKS_FRAMES {
-                seeks += storm(&song, rate, block, &reference, tolerance);
+                seeks += storm(&song, rate, block, &reference.samples, tolerance);
                 storms += 1;
             }
         }

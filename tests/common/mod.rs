@@ -5,6 +5,7 @@
 pub mod child;
 pub mod clap_host;
 pub mod gui_host;
+pub mod offline;
 pub mod scenario;
 pub mod xvfb;
 
@@ -35,6 +36,7 @@ pub fn process(engine: &mut Engine, l: &mut [f32], r: &mut [f32]) -> usize {
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub use offline::{render_frames, render_frames_within};
 use trax::engine::Engine;
 use trax::loader::cursor::StemCursor;
 use trax::loader::SourceReader;
@@ -228,6 +230,59 @@ pub fn reference_render(setlist: &Path, song: usize, rate: u32, frames: usize) -
     let mut out = render_until_stopped(&player, &mut engine, 512, frames as u64);
     out.resize(frames * 2, 0.0);
     out
+}
+
+/// The seek-free render of a song, shared by the tests that compare seeks
+/// against it.
+pub struct SeekFree {
+    /// Interleaved stereo, the whole song from frame 0.
+    pub samples: Vec<f32>,
+    /// Whether any stem is resampled to the engine rate.
+    pub resampled: bool,
+}
+
+impl SeekFree {
+    /// How far a frame after a seek may be from this render: bit-exact
+    /// without resampling, within -90 dBFS with it (DESIGN.md: Source
+    /// decoding).
+    pub fn tolerance(&self) -> f32 {
+        if self.resampled {
+            MINUS_90_DBFS
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The seek-free offline render of the first song of `song_dir` at `rate`
+/// (made once per song and rate for the whole test binary).
+pub fn seek_free_render(song_dir: &Path, rate: u32) -> std::sync::Arc<SeekFree> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Renders = Mutex<HashMap<(PathBuf, u32), Arc<OnceLock<Arc<SeekFree>>>>>;
+    static RENDERS: OnceLock<Renders> = OnceLock::new();
+    let cell = {
+        let mut renders = RENDERS
+            .get_or_init(Renders::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        Arc::clone(renders.entry((song_dir.to_path_buf(), rate)).or_default())
+    };
+    let made = cell.get_or_init(|| {
+        let list = trax::setlist::load(song_dir).expect("setlist");
+        let (player, mut engine) = Player::new(PlayerConfig::offline(rate)).expect("player");
+        let prepared = player.load(&list);
+        let resampled = prepared.songs[0]
+            .stems
+            .iter()
+            .filter_map(|s| s.info.as_ref())
+            .any(|i| i.sample_rate_hz != rate);
+        player.set_auto_advance(false);
+        player.play_song(0);
+        let samples = render_until_stopped(&player, &mut engine, 512, u64::MAX);
+        Arc::new(SeekFree { samples, resampled })
+    });
+    Arc::clone(made)
 }
 
 /// Runs test `test` (its full path in this binary, e.g.

@@ -60,6 +60,13 @@ pub struct LoaderStats {
     pub peak_resident_bytes: AtomicU64,
     /// Bytes of the slot pool allocated for the current setlist.
     pub pool_bytes: AtomicU64,
+    /// Slots of the pool (the current setlist's largest song's stems ×
+    /// [`SLOTS_PER_STEM`]).
+    pub slots_total: AtomicU64,
+    /// Slots referenced by a deck or being filled, now.
+    pub slots_in_use: AtomicU64,
+    /// Slots being filled (a decoding job queued or running), now.
+    pub jobs_in_flight: AtomicU64,
     /// The current setlist's epoch and slot pool, for the editor to see
     /// which chunks are in RAM (it reads the slots' atomics; this lock is
     /// taken once per setlist load, never per chunk).
@@ -303,6 +310,9 @@ impl Coordinator {
             .pool_bytes
             .store(pool.bytes() as u64, Ordering::Relaxed);
         self.loader_stats.resident_bytes.store(0, Ordering::Relaxed);
+        self.loader_stats
+            .slots_total
+            .store(pool.len() as u64, Ordering::Relaxed);
         self.loader_stats
             .peak_resident_bytes
             .store(0, Ordering::Relaxed);
@@ -550,6 +560,10 @@ impl Coordinator {
                 b.loading = false;
             }
         }
+        let loading = cur.slots.iter().filter(|b| b.loading).count();
+        self.loader_stats
+            .jobs_in_flight
+            .store(loading as u64, Ordering::Relaxed);
         if let Some(c) = self
             .loader_stats
             .chunks_loaded
