@@ -340,8 +340,22 @@ pub fn run(args: &RenderArgs) -> Result<()> {
                     if len > 0 && r.seeks < args.seeks_per_song {
                         // Keep clear of the last 2 s so the song still ends.
                         let hi = len.saturating_sub(2 * args.rate as u64).max(1);
+                        let cues = stats.cues_taken();
                         player.seek(rng.gen_range(0..hi));
                         r.seeks += 1;
+                        if !args.realtime {
+                            // Offline the seek lands on the next frame
+                            // rendered (the file does not depend on how
+                            // fast the loader's thread answers).
+                            let since = Instant::now();
+                            while stats.cues_taken() == cues {
+                                if since.elapsed() > Duration::from_secs(30) {
+                                    bail!("the loader did not take a seek for 30 s");
+                                }
+                                engine.take_commands();
+                                std::thread::sleep(Duration::from_micros(100));
+                            }
+                        }
                     }
                     next_seek = Some(at + every);
                 }

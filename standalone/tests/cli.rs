@@ -47,6 +47,60 @@ fn render_one_demo_song_offline_and_report() {
     let _ = std::fs::remove_file(&out);
 }
 
+/// The shared corpus (`../shared/corpus` beside the repository, or
+/// `$TRAX_CORPUS`).
+fn corpus() -> PathBuf {
+    std::env::var_os("TRAX_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+        PathBuf::from,
+    )
+}
+
+#[test]
+fn an_offline_render_that_seeks_every_tenth_of_a_second_completes_and_is_repeatable() {
+    // The command of issue 17, which stalled ("the loader made no
+    // progress for 30 s") when a seek came during the previous one's
+    // crossfade.
+    let song = corpus().join("songs/01_singularity_awakening");
+    let render = |name: &str| {
+        let out = tmp(name);
+        let o = trax()
+            .arg("render")
+            .arg(&song)
+            .args([
+                "--rate",
+                "44100",
+                "--block-frames",
+                "512",
+                "--seek-every",
+                "0.1",
+            ])
+            .args(["--seeks-per-song", "100", "--seed", "1", "--no-cache", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(stdout.contains("100 seeks"), "{stdout}");
+        assert!(stdout.contains("total: 0 underruns"), "{stdout}");
+        assert!(!stdout.contains("problems:"), "{stdout}");
+        let bytes = std::fs::read(&out).unwrap();
+        let _ = std::fs::remove_file(&out);
+        bytes
+    };
+    let first = render("seeks1.wav");
+    let second = render("seeks2.wav");
+    assert!(first.len() > 44 + 8 * 44_100, "more than a second rendered");
+    assert!(
+        first == second,
+        "an offline render with seeks depends on timing"
+    );
+}
+
 #[test]
 fn unreadable_setlists_exit_non_zero_naming_the_file() {
     let missing = tmp("nope.toml");
