@@ -129,3 +129,66 @@ fn offline_song_changes_near_chunk_boundaries_never_stall() {
         }
     }
 }
+
+#[test]
+fn a_synced_start_whose_first_frames_come_late_opens_in_step_with_the_clock() {
+    // Follow host: the cued deck moves with the host clock while its stems
+    // load. A cold disk (every source takes 400 ms to open; 7 stems on 2
+    // loader threads) makes the first frames come ≈ 1.6 s late, past the
+    // cue window (2 chunks, 0.68 s at 48 kHz): the loader must follow the
+    // clock, or the song stays silent until the host jumps.
+    let song = corpus().join("songs/01_singularity_awakening");
+    let list = trax::setlist::load(&song).unwrap();
+    let config = PlayerConfig {
+        open_delay: Duration::from_millis(400),
+        loader_threads: 2,
+        ..PlayerConfig::realtime(48_000)
+    };
+    let (player, mut engine) = Player::new(config).unwrap();
+    player.load(&list);
+    let stats = player.engine_stats().clone();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while engine.song_count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the engine never took the setlist"
+        );
+        process(&mut engine, &mut [], &mut []);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let block = 512usize;
+    let mut l = vec![0.0f32; block];
+    let mut r = vec![0.0f32; block];
+    engine.play_song_synced(0, 0);
+    let start = Instant::now();
+    let mut clock_frames = 0u64;
+    while stats.transport() != TransportState::Playing {
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "the synced start never opened: transport {:?}, decks {:?}",
+            stats.transport(),
+            (0..trax::bridge::DECKS)
+                .map(|d| (stats.deck_in_use(d), stats.deck_position_frames(d)))
+                .collect::<Vec<_>>()
+        );
+        process(&mut engine, &mut l, &mut r);
+        clock_frames += block as u64;
+        let due = start + Duration::from_secs_f64(clock_frames as f64 / 48_000.0);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    let position = engine.position_frames().unwrap_or(0);
+    eprintln!(
+        "synced start opened after {:.2} s at song frame {position} (clock {clock_frames})",
+        start.elapsed().as_secs_f64()
+    );
+    assert!(
+        position > 2 * u64::from(trax::bridge::CHUNK_FRAMES),
+        "the first frames came within the cue window: the test shows nothing"
+    );
+    assert!(
+        position.abs_diff(clock_frames) <= block as u64,
+        "in step with the clock: song frame {position}, clock {clock_frames}"
+    );
+}

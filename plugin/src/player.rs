@@ -50,6 +50,11 @@ pub struct PlayerConfig {
     /// simulates slow storage or an overloaded machine, to test and
     /// demonstrate underrun handling. Zero in normal use.
     pub read_delay: Duration,
+    /// Delay the loader adds before opening a stem's source (not when it
+    /// reuses an open one): simulates a cold disk spinning up or a network
+    /// share's first access, which makes a song's first frames late while
+    /// the rest streams at full speed. Zero in normal use.
+    pub open_delay: Duration,
 }
 
 impl PlayerConfig {
@@ -64,6 +69,7 @@ impl PlayerConfig {
             cache_writes_wait: false,
             cache_read_only: false,
             read_delay: Duration::ZERO,
+            open_delay: Duration::ZERO,
         }
     }
 
@@ -165,7 +171,10 @@ impl Player {
             problems_tx,
             Arc::clone(&progress),
             Arc::clone(&waker),
-            config.read_delay,
+            super::loader::worker::FaultDelays {
+                read: config.read_delay,
+                open: config.open_delay,
+            },
         );
         let loader_stats = Arc::new(LoaderStats::default());
         let coordinator = Coordinator::new(

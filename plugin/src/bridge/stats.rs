@@ -44,6 +44,8 @@ pub struct EngineStats {
     /// Per deck: true while the audio thread reads from it (playing, fading
     /// out, or cued and being gated).
     deck_in_use: [AtomicBool; DECKS],
+    /// Per deck: the cue its position belongs to (the loader's cue id).
+    deck_cue_id: [AtomicU32; DECKS],
     /// Blocks in which at least one stem lacked frames.
     underrun_blocks: AtomicU64,
     /// Stem-frames output as silence because they were not resident.
@@ -81,6 +83,7 @@ impl Default for EngineStats {
             active_song: AtomicU32::new(u32::MAX),
             deck_position_frames: std::array::from_fn(|_| AtomicU64::new(0)),
             deck_in_use: std::array::from_fn(|_| AtomicBool::new(false)),
+            deck_cue_id: std::array::from_fn(|_| AtomicU32::new(0)),
             underrun_blocks: AtomicU64::new(0),
             underrun_frames: AtomicU64::new(0),
             frames_processed: AtomicU64::new(0),
@@ -133,6 +136,23 @@ impl EngineStats {
     pub fn set_deck_position_frames(&self, deck: usize, frames: u64) {
         if let Some(p) = self.deck_position_frames.get(deck) {
             p.store(frames, Ordering::Release);
+        }
+    }
+    /// The cue (the loader's id) whose position [`Self::deck_position_frames`]
+    /// holds for `deck`: a synced start's cued deck moves with the host
+    /// clock, and the loader follows it only once the engine has taken
+    /// the cue. Realtime-safe.
+    pub fn deck_cue_id(&self, deck: usize) -> u32 {
+        self.deck_cue_id
+            .get(deck)
+            .map_or(0, |c| c.load(Ordering::Acquire))
+    }
+    /// Audio side: `deck` now plays cue `cue_id` from `frames`.
+    /// Realtime-safe.
+    pub fn set_deck_cue(&self, deck: usize, cue_id: u32, frames: u64) {
+        self.set_deck_position_frames(deck, frames);
+        if let Some(c) = self.deck_cue_id.get(deck) {
+            c.store(cue_id, Ordering::Release);
         }
     }
     /// Whether the audio thread reads from `deck`. Realtime-safe.

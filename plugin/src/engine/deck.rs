@@ -96,7 +96,7 @@ impl Engine {
             }
         }
         self.stats.set_deck_in_use(d, true);
-        self.stats.set_deck_position_frames(d, start_frame);
+        self.stats.set_deck_cue(d, cue_id, start_frame);
         match action {
             CueAction::Preload => {
                 if self.pending == Some(d) {

@@ -132,6 +132,17 @@ impl Progress {
     }
 }
 
+/// Delays the loader adds on purpose (fault injection for tests and
+/// demonstrations; zero in normal use).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FaultDelays {
+    /// After every decoded block of ≤ 4096 frames: slow storage.
+    pub read: std::time::Duration,
+    /// Before a source is opened (not when an open one is reused): a cold
+    /// disk or a network share's first access.
+    pub open: std::time::Duration,
+}
+
 /// State shared by all loader tasks.
 pub struct Workers {
     pool: Arc<rayon::ThreadPool>,
@@ -142,21 +153,21 @@ pub struct Workers {
     progress: Arc<Progress>,
     waker: Arc<crate::bridge::Waker>,
     next_seq: std::sync::atomic::AtomicU64,
-    read_delay: std::time::Duration,
+    delays: FaultDelays,
 }
 
 impl Workers {
     /// Shares `pool` for decoding; finished jobs go to `done_tx` (and wake
     /// the coordinator through `waker`), problems to `problems_tx`.
-    /// `read_delay` is added after every decoded block (fault injection:
-    /// slow storage).
+    /// `delays` are added on purpose (fault injection; zero in normal
+    /// use).
     pub fn new(
         pool: Arc<rayon::ThreadPool>,
         done_tx: Sender<Done>,
         problems_tx: Sender<StemProblem>,
         progress: Arc<Progress>,
         waker: Arc<crate::bridge::Waker>,
-        read_delay: std::time::Duration,
+        delays: FaultDelays,
     ) -> Arc<Self> {
         Arc::new(Self {
             pool,
@@ -167,7 +178,7 @@ impl Workers {
             progress,
             waker,
             next_seq: std::sync::atomic::AtomicU64::new(0),
-            read_delay,
+            delays,
         })
     }
 
@@ -324,8 +335,13 @@ impl Workers {
         let start = chunk_start + job.resume_frame as u64;
         let cursor = match self.take_cursor(key, start) {
             Some(c) => Ok(c),
-            None => SourceReader::open(&stem.path)
-                .and_then(|s| StemCursor::new(s, loaded.prepared.engine_rate_hz)),
+            None => {
+                if !self.delays.open.is_zero() {
+                    std::thread::sleep(self.delays.open);
+                }
+                SourceReader::open(&stem.path)
+                    .and_then(|s| StemCursor::new(s, loaded.prepared.engine_rate_hz))
+            }
         };
         let mut cursor = match cursor.and_then(|mut c| c.seek(start).map(|_| c)) {
             Ok(c) => c,
@@ -347,8 +363,8 @@ impl Workers {
             match cursor.read(&mut buf, want) {
                 Ok(0) => break,
                 Ok(n) => {
-                    if !self.read_delay.is_zero() {
-                        std::thread::sleep(self.read_delay);
+                    if !self.delays.read.is_zero() {
+                        std::thread::sleep(self.delays.read);
                     }
                     slot.write_frames(written, &buf);
                     if cache.is_some() {

@@ -188,10 +188,15 @@ impl Coordinator {
                 dirty = true;
             }
             dirty |= self.drain_events();
-            // Windows only move when a playing deck enters another chunk:
-            // while idle a tick costs a few atomic loads, not a schedule.
+            // Windows only move when a playing deck (or a synced start
+            // that waits, see `window`) enters another chunk: while idle a
+            // tick costs a few atomic loads, not a schedule.
             for (d, last) in last_chunks.iter_mut().enumerate() {
-                let chunk = if self.decks[d].role == Role::Active {
+                let moves = matches!(
+                    self.decks[d].role,
+                    Role::Active | Role::Cued(CueAction::Start | CueAction::Switch)
+                );
+                let chunk = if moves {
                     self.stats.deck_position_frames(d) / CHUNK_FRAMES as u64
                 } else {
                     u64::MAX

@@ -103,6 +103,15 @@ impl Coordinator {
             // A deck fading out keeps the chunk it plays and the next: a
             // crossfade that starts at a chunk boundary needs them.
             Role::Fading => Some((self.stats.deck_position_frames(d), CUE_CHUNKS)),
+            // A synced start moves with the host clock while it waits for
+            // its first frames: if they come late (a cold disk), the
+            // window follows it, or the start would never open.
+            Role::Cued(CueAction::Start | CueAction::Switch)
+                if self.stats.deck_cue_id(d) == deck.cue_id =>
+            {
+                let pos = self.stats.deck_position_frames(d);
+                Some((pos.max(deck.start_frame), CUE_CHUNKS))
+            }
             Role::Cued(_) => Some((deck.start_frame, CUE_CHUNKS)),
         }
     }
