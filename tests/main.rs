@@ -21,6 +21,7 @@ mod common;
 
 mod broken;
 mod cache;
+mod cache_pins;
 mod cache_sharing;
 mod chunks;
 mod clap_host;

@@ -415,6 +415,50 @@ impl Drop for Pin {
     }
 }
 
+/// The entries one user of the cache holds pinned (a player's songs on a
+/// deck). Each user has its own set: pins of several sets on one entry
+/// coexist (each is its own shared lock), so one player releasing a song
+/// never unpins what another still plays. Dropping the set releases its
+/// pins.
+#[derive(Debug, Default)]
+pub struct PinSet {
+    pins: std::collections::HashMap<KeyId, Pin>,
+}
+
+impl PinSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Pins exactly `entries`, releasing this set's other pins: eviction,
+    /// in this process and every other one sharing the folder, never
+    /// removes chunks of a pinned entry. An entry that cannot be pinned
+    /// (read-only folder) is simply not pinned.
+    pub fn pin_exactly<'a>(&mut self, entries: impl IntoIterator<Item = &'a super::Entry>) {
+        let wanted: std::collections::HashMap<KeyId, &super::Entry> =
+            entries.into_iter().map(|e| (e.id(), e)).collect();
+        self.pins.retain(|id, _| wanted.contains_key(id));
+        for (id, entry) in wanted {
+            if let std::collections::hash_map::Entry::Vacant(v) = self.pins.entry(id) {
+                if let Ok(pin) = entry.pin() {
+                    v.insert(pin);
+                }
+            }
+        }
+    }
+
+    /// Entries pinned now.
+    pub fn len(&self) -> usize {
+        self.pins.len()
+    }
+
+    /// Whether nothing is pinned.
+    pub fn is_empty(&self) -> bool {
+        self.pins.is_empty()
+    }
+}
+
 /// Whether `file` is (still) the file at `path`.
 fn same_file(file: &fs::File, path: &Path) -> bool {
     #[cfg(unix)]

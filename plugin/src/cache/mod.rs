@@ -54,7 +54,7 @@ mod tests_budget;
 #[cfg(test)]
 mod tests_corpus;
 
-pub use budget::{EvictStats, FolderSettings, Pin, DEFAULT_BUDGET_BYTES};
+pub use budget::{EvictStats, FolderSettings, Pin, PinSet, DEFAULT_BUDGET_BYTES};
 pub use chunk::Encoding;
 pub use entry::{Entry, WriteStats};
 pub use error::{CacheError, Corruption, Miss};

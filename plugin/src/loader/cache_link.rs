@@ -20,7 +20,7 @@ use crossbeam_channel::{Sender, TrySendError};
 use super::prepare::PreparedStem;
 use crate::bridge::CHUNK_FRAMES;
 pub use crate::cache::CachePolicy;
-use crate::cache::{CacheError, ChunkStore, Entry, KeyId, Miss, Pin, StemKey};
+use crate::cache::{CacheError, ChunkStore, Entry, KeyId, Miss, StemKey};
 
 pub use super::cache_stats::{CacheStats, PersistedStats, STATS_FILE};
 
@@ -95,8 +95,6 @@ pub struct CacheLink {
     warned_read: AtomicBool,
     /// What [`CacheLink::persist_stats`] has added to `stats.json` so far.
     persisted: parking_lot::Mutex<PersistedStats>,
-    /// Entries in use (songs on a deck): eviction skips them.
-    pins: parking_lot::Mutex<std::collections::HashMap<KeyId, Pin>>,
     /// [`CachePolicy::Auto`]: per entry, its source's decode speed
     /// (samples per second, all channels; moving average).
     decode_sps: parking_lot::Mutex<std::collections::HashMap<KeyId, f64>>,
@@ -215,7 +213,6 @@ impl CacheLink {
             warned_entry: AtomicBool::new(false),
             warned_read: AtomicBool::new(false),
             persisted: parking_lot::Mutex::new(PersistedStats::default()),
-            pins: parking_lot::Mutex::new(std::collections::HashMap::new()),
             decode_sps: parking_lot::Mutex::new(std::collections::HashMap::new()),
             read_sps: AtomicU64::new(
                 match config.policy {
@@ -307,24 +304,6 @@ impl CacheLink {
                     );
                 }
                 None
-            }
-        }
-    }
-
-    /// Pins exactly `entries` (the stems of the songs on a deck), releasing
-    /// the others: eviction, in this process and every other one sharing
-    /// the folder, never removes chunks of a pinned entry. An entry that
-    /// cannot be pinned (read-only folder) is simply not pinned.
-    pub fn pin_exactly<'a>(&self, entries: impl IntoIterator<Item = &'a Entry>) {
-        let wanted: std::collections::HashMap<KeyId, &Entry> =
-            entries.into_iter().map(|e| (e.id(), e)).collect();
-        let mut pins = self.pins.lock();
-        pins.retain(|id, _| wanted.contains_key(id));
-        for (id, entry) in wanted {
-            if let std::collections::hash_map::Entry::Vacant(v) = pins.entry(id) {
-                if let Ok(pin) = entry.pin() {
-                    v.insert(pin);
-                }
             }
         }
     }

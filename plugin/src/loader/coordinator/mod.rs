@@ -128,6 +128,8 @@ pub(crate) struct Coordinator {
     next_cue_id: u32,
     /// (epoch, songs) whose cache entries are pinned.
     pinned: (u16, Vec<usize>),
+    /// The pins themselves (this player's; released when it stops).
+    pins: crate::cache::PinSet,
 }
 
 impl Coordinator {
@@ -164,6 +166,7 @@ impl Coordinator {
             clock: 0,
             next_cue_id: 0,
             pinned: (u16::MAX, Vec::new()),
+            pins: crate::cache::PinSet::new(),
         }
     }
 

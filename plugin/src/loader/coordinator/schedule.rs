@@ -66,9 +66,6 @@ impl Coordinator {
             return;
         };
         let prepared = &cur.loaded.prepared;
-        let Some(link) = prepared.cache.as_ref() else {
-            return;
-        };
         let mut songs: Vec<usize> = self
             .decks
             .iter()
@@ -89,7 +86,9 @@ impl Coordinator {
                     .as_deref()
             })
         });
-        link.pin_exactly(entries);
+        // This coordinator's own pins: players sharing the cache (other
+        // instances, the background analysis) pin theirs beside them.
+        self.pins.pin_exactly(entries);
         self.pinned = (prepared.epoch, songs);
     }
 
