@@ -192,3 +192,65 @@ fn a_synced_start_whose_first_frames_come_late_opens_in_step_with_the_clock() {
         "in step with the clock: song frame {position}, clock {clock_frames}"
     );
 }
+
+/// 1.5 s of `song_dir` at 48 kHz through the auto-master (on) with a
+/// static gain of `gain_db`; before playing, `spam` commands that change
+/// nothing (pause/resume while stopped) are sent while the engine is not
+/// called, as a host that stops calling `process()` while the user works.
+fn mastered_render(song_dir: &Path, gain_db: f32, spam: usize) -> (Vec<f32>, u64) {
+    let list = trax::setlist::load(song_dir).unwrap();
+    let config = PlayerConfig {
+        mastering: true,
+        ..PlayerConfig::offline(48_000)
+    };
+    let (player, mut engine) = Player::new(config).unwrap();
+    let prepared = player.load(&list);
+    player.set_auto_advance(false);
+    for i in 0..spam {
+        if i % 2 == 0 {
+            player.pause();
+        } else {
+            player.resume();
+        }
+    }
+    let master = trax::mastering::SongMaster {
+        gain_db,
+        ..trax::mastering::SongMaster::NEUTRAL
+    };
+    player.set_song_master(prepared.epoch, 0, master);
+    player.set_auto_master(true, false);
+    player.play_song(0);
+    // Let the loader get through its inbox before the engine runs.
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = player.engine_stats().clone();
+    pump_until(&mut engine, || stats.transport() != TransportState::Stopped);
+    let mut out = Vec::new();
+    render_frames_within(
+        &player,
+        &mut engine,
+        512,
+        72_000,
+        &mut out,
+        Duration::from_secs(10),
+    );
+    (out, stats.commands_dropped())
+}
+
+#[test]
+fn commands_sent_while_the_engine_is_not_called_all_arrive() {
+    // 2000 commands fill the engine's queue (1024) before the song's
+    // auto-master settings, the switch and the start are sent: they must
+    // all arrive, in order, once the engine runs again.
+    let song = corpus().join("songs/03_planetblupi_music000");
+    let (reference, _) = mastered_render(&song, 0.0, 0);
+    let (louder, dropped) = mastered_render(&song, 20.0 * 2f32.log10(), 2_000);
+    assert_eq!(dropped, 0, "commands dropped");
+    // After the 10 ms gain glide, every frame is twice the reference.
+    let from = 2 * 4_800;
+    let rms = |s: &[f32]| (s.iter().map(|x| x * x).sum::<f32>() / s.len() as f32).sqrt();
+    let ratio = rms(&louder[from..]) / rms(&reference[from..]);
+    assert!(
+        (ratio - 2.0).abs() < 1e-3,
+        "the song's auto-master gain (+6 dB) did not arrive: level ratio {ratio}"
+    );
+}

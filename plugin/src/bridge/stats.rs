@@ -56,7 +56,9 @@ pub struct EngineStats {
     gated_frames: AtomicU64,
     /// Song changes taken (starts, auto-advances, switches).
     song_starts: AtomicU64,
-    /// Commands dropped because the audio thread's queue was full.
+    /// Commands dropped on their way to the audio thread: only when its
+    /// queue and the loader's backlog behind it are both full (see
+    /// `loader::coordinator::MAX_BACKLOG_COMMANDS`).
     commands_dropped: AtomicU64,
     /// `Cue` commands the audio thread has taken.
     cues_taken: AtomicU64,

@@ -13,9 +13,11 @@
 //! seeking back to something just played is instant.
 
 mod control;
+mod outbox;
 mod schedule;
 
 pub use control::Control;
+pub use outbox::MAX_BACKLOG_COMMANDS;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -113,7 +115,7 @@ struct Current {
 pub(crate) struct Coordinator {
     control_rx: Receiver<Control>,
     done_rx: Receiver<Done>,
-    commands: rtrb::Producer<Command>,
+    outbox: outbox::Outbox,
     events: rtrb::Consumer<Event>,
     stats: Arc<EngineStats>,
     loader_stats: Arc<LoaderStats>,
@@ -147,7 +149,7 @@ impl Coordinator {
         Self {
             control_rx,
             done_rx,
-            commands,
+            outbox: outbox::Outbox::new(commands),
             events,
             stats,
             loader_stats,
@@ -211,11 +213,14 @@ impl Coordinator {
                 self.schedule();
                 self.pin_cached_songs();
             }
+            self.outbox.flush();
             if !dirty {
-                let tick = match self.stats.transport() {
-                    TransportState::Playing | TransportState::Starting => TICK_PLAYING,
-                    TransportState::Paused | TransportState::Stopped => TICK_IDLE,
-                };
+                let busy = self.outbox.waiting() > 0
+                    || matches!(
+                        self.stats.transport(),
+                        TransportState::Playing | TransportState::Starting
+                    );
+                let tick = if busy { TICK_PLAYING } else { TICK_IDLE };
                 // Every sender wakes us (a wake that comes before we park
                 // makes the park return at once, so none is lost).
                 std::thread::park_timeout(tick);
@@ -223,8 +228,10 @@ impl Coordinator {
         }
     }
 
+    /// Sends a command to the audio thread (it waits in the outbox while
+    /// the engine's queue is full; never lost).
     fn send(&mut self, cmd: Command) {
-        if self.commands.push(cmd).is_err() {
+        for _ in 0..self.outbox.send(cmd) {
             self.stats.add_command_dropped();
         }
     }
