@@ -127,6 +127,7 @@ mod gui;
 mod lifecycle;
 mod paced;
 mod render;
+mod reset;
 
 use paced::*;
 use render::{best_lag, compare_run, plugin_render, render_note};

@@ -11,6 +11,7 @@
 use crate::common;
 
 mod chain;
+mod hostile;
 mod meter;
 mod renders;
 mod store;

@@ -264,6 +264,11 @@ impl Plugin for Trax {
 
     fn reset(&mut self) {
         self.rt.follow = FollowState::default();
+        // Nothing of the signal before the reset comes out after it
+        // (playback itself goes on).
+        if let Some(engine) = self.engine.as_mut() {
+            engine.reset_master();
+        }
     }
 
     fn process(

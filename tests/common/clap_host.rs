@@ -344,6 +344,14 @@ impl ClapInstance {
             .map_err(|e| format!("start_processing: {e}"))
     }
 
+    /// Calls the plugin's `reset` (a host clearing the plugin's state, as
+    /// on a transport jump; the audio thread's call, between blocks).
+    pub fn reset(&mut self) -> HostResult<()> {
+        let processor = self.processor.as_mut().ok_or("reset: not active")?;
+        processor.reset();
+        Ok(())
+    }
+
     /// Whether the plugin is active.
     pub fn is_active(&self) -> bool {
         self.processor.is_some()

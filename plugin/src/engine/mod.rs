@@ -268,6 +268,15 @@ impl Engine {
         }
     }
 
+    /// Forgets what the auto-master holds of the signal (its delay lines,
+    /// filters and detectors) without touching the transport: the host's
+    /// `reset`. Realtime-safe.
+    pub fn reset_master(&mut self) {
+        if let Some(chain) = self.chain.as_deref_mut() {
+            chain.reset();
+        }
+    }
+
     /// The auto-master's delay, frames (constant, on or off; 0 without the
     /// chain): the latency the plugin reports. Realtime-safe.
     pub fn latency_frames(&self) -> usize {

@@ -162,9 +162,7 @@ impl Engine {
         self.stop_now();
         // Nothing of this activation comes out of the auto-master's delay
         // in the next one.
-        if let Some(chain) = self.chain.as_deref_mut() {
-            chain.reset();
-        }
+        self.reset_master();
         if let Some(p) = self.pending.take() {
             self.release(p);
         }

@@ -35,6 +35,24 @@ pub const TOGGLE_FADE_SECS: f64 = 0.015;
 /// the engine's crossfade between songs.
 pub const GAIN_GLIDE_SECS: f64 = 0.010;
 
+/// Largest input magnitude the chain takes: 1000 (+60 dBFS), beyond any
+/// real mix (64 stems at +24 dB each peak near +60 dBFS). Larger values
+/// (a float stem with huge samples, a sum that overflowed to infinity)
+/// are clamped to it and NaN is taken as silence, so the filters' and
+/// detectors' state never becomes infinite or NaN (which would silence
+/// the mastered path, or switch the compressor off, for good).
+pub const MAX_INPUT: f32 = 1000.0;
+
+/// `x` as the chain takes it: NaN as 0, everything within ±[`MAX_INPUT`].
+#[inline]
+fn sanitize(x: f32) -> f32 {
+    if x.is_nan() {
+        0.0
+    } else {
+        x.clamp(-MAX_INPUT, MAX_INPUT)
+    }
+}
+
 /// What the chain does to one song: fixed once the song's analysis
 /// exists (see [`super::settings`]). `Copy`, so it crosses to the audio
 /// thread in a queue message.
@@ -228,23 +246,26 @@ impl Chain {
         self.glue.take_min_gain() * self.limiter.take_min_gain()
     }
 
-    /// Forgets the signal (delay lines, detectors, filters' glides stay).
-    /// Realtime-safe.
+    /// Forgets the signal: the delay lines, the tone filters' state, the
+    /// compressor's and limiter's detectors (the settings and their glides
+    /// stay). Realtime-safe.
     pub fn reset(&mut self) {
         self.limiter.reset();
         self.glue.reset();
+        self.tone.reset();
         self.dry.fill([0.0; 2]);
     }
 
     /// Runs the chain over a block in place (frames = the shorter of the
-    /// two). Realtime-safe.
+    /// two). Input beyond ±[`MAX_INPUT`] is clamped and NaN taken as
+    /// silence. Realtime-safe.
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
             if self.clock_frames.is_multiple_of(UPDATE_FRAMES) {
                 self.tone.update();
             }
             self.clock_frames += 1;
-            let (x, y) = (*l, *r);
+            let (x, y) = (sanitize(*l), sanitize(*r));
 
             let [dl, dr] = std::mem::replace(&mut self.dry[self.dry_pos], [x, y]);
             self.dry_pos = if self.dry_pos + 1 == self.dry.len() {

@@ -138,6 +138,13 @@ impl Tone {
         }
     }
 
+    /// Forgets the filters' state (their gains stay). Realtime-safe.
+    pub fn reset(&mut self) {
+        for filter in self.filters.iter_mut().flatten() {
+            filter.reset_state();
+        }
+    }
+
     /// Filters one stereo frame. Realtime-safe.
     #[inline]
     pub fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
