@@ -4,6 +4,8 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use common::*;
 use trax::loader::{ProblemKind, Severity};
@@ -247,4 +249,35 @@ fn nan_and_infinite_samples_become_silence_and_are_reported() {
         "{problems:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_plugin_lists_each_problem_once() {
+    // What the editor shows: the control thread's list of the loaded
+    // setlist's problems, the probe's and those found while playing.
+    let mut plugin = trax::Trax::default();
+    plugin.set_cache_config(None);
+    plugin
+        .params_arc()
+        .setlist
+        .replace(corpus().join("setlist_broken.json").display().to_string());
+    assert!(plugin.start(ENGINE_HZ, false));
+    let shared = Arc::clone(plugin.shared());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let version = plugin.params_arc().setlist.version();
+    while shared.is_loading(version) {
+        assert!(Instant::now() < deadline, "the setlist never loaded");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // A few of the control thread's polls (50 ms each).
+    std::thread::sleep(Duration::from_millis(300));
+    let problems = shared.problems.lock().clone();
+    assert!(problems.len() >= 5, "{problems:?}");
+    let mut seen = std::collections::HashSet::new();
+    for p in &problems {
+        assert!(
+            seen.insert((p.song, p.stem, p.kind)),
+            "listed twice: {p}\nall: {problems:#?}"
+        );
+    }
 }

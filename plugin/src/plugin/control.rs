@@ -208,12 +208,13 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
             applied = mix;
         }
         log_transport(player, shared, &mut transport_seen);
-        // Problems found while playing (damaged frames, a file gone).
+        // Problems found while playing (damaged frames, a file gone): the
+        // player's list holds every problem since the load, the probe's
+        // included, each once; the editor's copy is replaced by it.
         let problems = player.problems();
-        if problems.len() > reported {
-            let mut all = shared.problems.lock();
-            all.extend_from_slice(&problems[reported..]);
+        if problems.len() != reported {
             reported = problems.len();
+            *shared.problems.lock() = problems;
         }
         std::thread::park_timeout(POLL);
     }
