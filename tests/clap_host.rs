@@ -125,6 +125,7 @@ fn key_for_song(inst: &mut ClapInstance, song: usize) -> u8 {
 mod follow;
 mod gui;
 mod lifecycle;
+mod main_thread;
 mod paced;
 mod render;
 mod reset;

@@ -112,6 +112,8 @@ pub struct Player {
     pool: Arc<rayon::ThreadPool>,
     next_epoch: Mutex<u16>,
     cache: Mutex<Option<Arc<CacheLink>>>,
+    /// Set when the player is being shut down: a load stops probing.
+    cancel_loads: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -209,6 +211,7 @@ impl Player {
                 pool,
                 next_epoch: Mutex::new(0),
                 cache: Mutex::new(None),
+                cancel_loads: Arc::default(),
                 thread: Some(thread),
             },
             engine,
@@ -241,8 +244,13 @@ impl Player {
             };
             epoch
         };
-        let (mut prepared, problems) =
-            prepare(setlist, self.config.engine_rate_hz, epoch, &self.pool);
+        let (mut prepared, problems) = prepare(
+            setlist,
+            self.config.engine_rate_hz,
+            epoch,
+            &self.pool,
+            &self.cancel_loads,
+        );
         if let Some(link) = self.cache.lock().clone() {
             let rate = self.config.engine_rate_hz;
             prepared.cache_entries = prepared
@@ -271,6 +279,14 @@ impl Player {
         });
         let _ = done.recv_timeout(Duration::from_secs(10));
         prepared
+    }
+
+    /// A flag that, once set, makes a running [`Player::load`] (and every
+    /// later one) stop probing and return at once: the player is about to
+    /// be dropped, and whoever owns it must not be kept waiting (a host's
+    /// main thread re-activating the plugin). Another thread may set it.
+    pub fn load_canceller(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        Arc::clone(&self.cancel_loads)
     }
 
     /// Uses `cache` (or none) for the setlists loaded from now on: chunks

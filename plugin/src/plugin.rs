@@ -58,6 +58,9 @@ pub struct Trax {
     /// The cache to use instead of the environment's (see
     /// [`Trax::set_cache_config`]).
     cache_override: Option<Option<crate::loader::CacheConfig>>,
+    /// Control threads of earlier activations (another rate), ending on
+    /// their own; joined when the plugin is dropped.
+    retired: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Default for Trax {
@@ -71,6 +74,7 @@ impl Default for Trax {
             shared: Arc::new(shared),
             gui_rx,
             cache_override: None,
+            retired: Vec::new(),
             control: None,
             engine: None,
             rate_hz: 0,
@@ -117,8 +121,13 @@ impl Trax {
             return true;
         }
         // A new rate: a new player and engine; the control thread probes the
-        // setlist again for it.
-        self.control = None;
+        // setlist again for it. The old control thread (in a probe, or
+        // with an analysis running) ends on its own: hosts activate on
+        // their main thread, which must not wait for it.
+        self.retired.retain(|h| !h.is_finished());
+        if let Some(old) = self.control.take() {
+            self.retired.extend(old.retire());
+        }
         self.engine = None;
         let config = PlayerConfig {
             mode,
@@ -212,6 +221,18 @@ impl Trax {
         }
         let params = &self.params;
         apply_gain_and_sanitize(left, right, || unity_snapped(params.gain.smoothed.next()));
+    }
+}
+
+impl Drop for Trax {
+    fn drop(&mut self) {
+        // Every thread of this plugin ends before its code may be unloaded
+        // (the current control thread is stopped and joined by its own
+        // drop; its probe ends early).
+        self.control = None;
+        for h in self.retired.drain(..) {
+            let _ = h.join();
+        }
     }
 }
 

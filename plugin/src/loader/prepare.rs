@@ -222,12 +222,16 @@ fn probe(path: &std::path::Path) -> (Option<SourceInfo>, Vec<(Severity, ProblemK
 
 /// Probes every stem of `setlist` on `pool` and builds the prepared setlist
 /// for `engine_rate_hz`. Not realtime-safe (file I/O); blocks the caller
-/// until all stems are probed (≈ 1 ms per stem, in parallel).
+/// until all stems are probed (≈ 1 ms per stem, in parallel). Once
+/// `cancel` is set, the stems not probed yet are left unprobed (they
+/// cannot play; no problem is reported): the setlist is not going to be
+/// played (its player is being shut down).
 pub fn prepare(
     setlist: &Setlist,
     engine_rate_hz: u32,
     epoch: u16,
     pool: &rayon::ThreadPool,
+    cancel: &std::sync::atomic::AtomicBool,
 ) -> (PreparedSetlist, Vec<StemProblem>) {
     let flat: Vec<(usize, usize, PathBuf)> = setlist
         .songs
@@ -240,7 +244,17 @@ pub fn prepare(
                 .map(move |(ti, st)| (si, ti, st.path.clone()))
         })
         .collect();
-    let probes: Vec<_> = pool.install(|| flat.par_iter().map(|(_, _, p)| probe(p)).collect());
+    let probes: Vec<_> = pool.install(|| {
+        flat.par_iter()
+            .map(|(_, _, p)| {
+                if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    (None, Vec::new())
+                } else {
+                    probe(p)
+                }
+            })
+            .collect()
+    });
     let mut problems = Vec::new();
     let mut probes = probes.into_iter();
     let songs = setlist

@@ -125,9 +125,12 @@ impl Shared {
 }
 
 /// Handle to the control thread; dropping it stops the thread and with it
-/// the player's loader.
+/// the player's loader, waiting for both; [`ControlThread::retire`] stops
+/// them without waiting.
 pub struct ControlThread {
     stop: Arc<AtomicBool>,
+    /// The player's [`Player::load_canceller`]: a probe in progress ends.
+    cancel_load: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -143,6 +146,7 @@ impl ControlThread {
         shared: Arc<Shared>,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
+        let cancel_load = player.load_canceller();
         let s = Arc::clone(&stop);
         let sh = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
@@ -156,16 +160,50 @@ impl ControlThread {
         *sh.control_thread.lock() = Some(handle.thread().clone());
         Ok(Self {
             stop,
+            cancel_load,
             handle: Some(handle),
         })
+    }
+
+    /// Tells the thread to stop (a probe in progress ends early; nothing
+    /// more is published to [`Shared`]) and returns its handle, still
+    /// running: the caller does not wait.
+    fn signal_stop(&mut self) -> Option<JoinHandle<()>> {
+        self.stop.store(true, Ordering::Release);
+        self.cancel_load.store(true, Ordering::Release);
+        let h = self.handle.take()?;
+        h.thread().unpark();
+        Some(h)
+    }
+
+    /// Stops the thread without waiting for it (its player's loader and
+    /// analysis stop with it): a host's main thread that re-activates the
+    /// plugin at another rate must not wait for a probe or an analysis.
+    /// Returns a handle that finishes once they have (join it before the
+    /// plugin's code may be unloaded), or `None` if the thread is already
+    /// gone.
+    pub fn retire(mut self) -> Option<JoinHandle<()>> {
+        let h = self.signal_stop()?;
+        let reaper = std::thread::Builder::new()
+            .name("trax-retire".into())
+            .spawn(move || {
+                let _ = h.join();
+            });
+        match reaper {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(
+                    "trax: no thread to retire the old control thread ({e}); it ends unwatched"
+                );
+                None
+            }
+        }
     }
 }
 
 impl Drop for ControlThread {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(h) = self.handle.take() {
-            h.thread().unpark();
+        if let Some(h) = self.signal_stop() {
             let _ = h.join();
         }
     }
@@ -187,7 +225,13 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
             applied_mix = None;
             applied.clear();
             reported = 0;
-            match load(player, &path, shared) {
+            let loaded = load(player, &path, shared, stop);
+            if stop.load(Ordering::Acquire) {
+                // Retired while loading: the Shared belongs to the thread
+                // that replaced this one.
+                break;
+            }
+            match loaded {
                 Some((songs, epoch)) => mastering.loaded(player, shared, songs, epoch),
                 None => mastering.unloaded(shared),
             }
@@ -220,7 +264,6 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
     }
 }
 
-/// Reads, probes and hands `path`'s setlist to the player.
 /// Logs what the transport does when it changes (seen at the control
 /// thread's poll): `trax: playing song 2 "Name"`. The host's log then says
 /// what played when, and the standalone's window test sees a click's
@@ -252,9 +295,15 @@ fn log_transport(
     }
 }
 
-/// Returns the setlist's songs and the load's epoch, `None` if nothing
-/// could be loaded.
-fn load(player: &Player, path: &str, shared: &Shared) -> Option<(Vec<crate::setlist::Song>, u16)> {
+/// Reads, probes and hands `path`'s setlist to the player. Returns the
+/// setlist's songs and the load's epoch, `None` if nothing could be loaded
+/// (or the thread was retired meanwhile: then nothing is published).
+fn load(
+    player: &Player,
+    path: &str,
+    shared: &Shared,
+    stop: &AtomicBool,
+) -> Option<(Vec<crate::setlist::Song>, u16)> {
     shared.problems.lock().clear();
     if path.is_empty() {
         *shared.setlist.lock() = None;
@@ -279,6 +328,9 @@ fn load(player: &Player, path: &str, shared: &Shared) -> Option<(Vec<crate::setl
         }
         Ok(setlist) => {
             let prepared = player.load(&setlist);
+            if stop.load(Ordering::Acquire) {
+                return None; // retired: publish nothing
+            }
             // Player::load has logged each problem (file and cause).
             let problems = player.problems();
             *shared.setlist.lock() = Some(Arc::clone(&prepared));
