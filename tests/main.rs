@@ -14,8 +14,10 @@
 //! - [`clap_host`], [`vst3`], [`jack`]: the real bundles in a CLAP host and
 //!   pedalboard, the standalone on a JACK server.
 //!
-//! `cargo xtask test` runs [`jack`] alone after the rest: its JACK server
-//! must not compete with the other tests for the two cores.
+//! - [`soak`]: the soak's short mode (a minute at real time under stress).
+//!
+//! `cargo xtask test` runs [`soak`] and [`jack`] alone after the rest: a
+//! realtime run must not compete with the other tests for the two cores.
 
 mod common;
 
@@ -36,6 +38,7 @@ mod seek;
 mod seek_stall;
 mod seek_storm;
 mod setlist;
+mod soak;
 mod transport;
 mod underrun;
 mod vst3;

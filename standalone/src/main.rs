@@ -8,7 +8,9 @@
 mod analyze_cmd;
 mod cache_cmd;
 mod play;
+mod procstat;
 mod render;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +41,12 @@ enum Command {
     /// peak) and show what the auto-master will do; analyses are stored
     /// beside the chunk cache and reused.
     Analyze(analyze_cmd::AnalyzeArgs),
+    /// A long realtime run under stress (seeks, auto-master switching,
+    /// a small cache that evicts, a second process, busy cores), reported
+    /// per interval: underruns, memory, file descriptors, threads, slots,
+    /// cache. Exits non-zero unless it ends with 0 underruns, 0 problems,
+    /// and memory and file descriptors flat.
+    Soak(soak::SoakArgs),
     /// The chunk cache: stats, clear, verify.
     #[command(subcommand)]
     Cache(cache_cmd::CacheCommand),
@@ -84,6 +92,7 @@ fn main() -> ExitCode {
         Command::Warm(args) => cache_cmd::warm(&args),
         Command::Analyze(args) => analyze_cmd::run(&args),
         Command::Cache(cmd) => cache_cmd::cache(&cmd),
+        Command::Soak(args) => soak::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,8 @@
 //! - `test`: installs missing system packages and runs the whole test
 //!   suite (what `.ci/run` calls) from one build, clippy included (see
 //!   [`test`]).
+//! - `soak`: the one-hour soak (`trax soak` on 20 songs × 30 stems of the
+//!   long corpus, built once with the corpus script), see [`soak`].
 //! - `bundle`: nice-plug-xtask's bundler (`cargo xtask bundle trax
 //!   --release` → `target/bundled/trax.clap` and `trax.vst3`).
 
@@ -87,6 +89,7 @@ fn main() -> Result<()> {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("stress") => stress(&args[1..]),
+        Some("soak") => soak(&args[1..]),
         Some("bundle") | Some("bundle-universal") => {
             ensure_system_packages(BUILD_PACKAGES)?;
             nice_plug_xtask::main_with_args("cargo xtask", args)
@@ -96,6 +99,7 @@ fn main() -> Result<()> {
                 "usage: cargo xtask demo [render options]   render the demo setlist at real time\n\
                  \x20      cargo xtask test [cargo test options]  run the whole test suite\n\
                  \x20      cargo xtask stress [render options]  demo at real time, seek every 2 s, both cores loaded\n\
+                 \x20      cargo xtask soak [soak options]      one hour at real time on 20 songs x 30 stems (trax soak)\n\
                  \x20      cargo xtask bundle trax [--release]  build target/bundled/trax.clap and trax.vst3"
             );
             bail!("unknown or missing xtask command")
@@ -271,6 +275,72 @@ fn stress(extra: &[String]) -> Result<()> {
     result
 }
 
+/// Songs of the soak's setlist (hard links of one 30-stem song).
+const SOAK_SONGS: usize = 20;
+
+/// Makes `dir` a folder setlist of `songs` songs, each a folder of hard
+/// links to the audio files of `song` (copies where the file system has no
+/// hard links across the two folders). Hard links are other paths, so each
+/// song has cache entries of its own, as distinct songs would.
+fn linked_setlist(song: &Path, dir: &Path, songs: usize) -> Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    let files: Vec<PathBuf> = std::fs::read_dir(song)
+        .with_context(|| format!("cannot read {}", song.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e != "json"))
+        .collect();
+    for i in 1..=songs {
+        let to = dir.join(format!("song_{i:02}"));
+        std::fs::create_dir_all(&to).with_context(|| format!("cannot create {}", to.display()))?;
+        for f in &files {
+            let Some(name) = f.file_name() else { continue };
+            let target = to.join(name);
+            if std::fs::hard_link(f, &target).is_err() {
+                std::fs::copy(f, &target).with_context(|| {
+                    format!("cannot copy {} to {}", f.display(), target.display())
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `cargo xtask soak`: the one-hour soak of issue 17. Builds the long
+/// corpus once (the corpus script with 90-s songs, in
+/// `target/soak-corpus`; it installs its Debian packages), makes a setlist
+/// of 20 hard-linked copies of its 30-stem song, and runs the release
+/// `trax soak` on it (60 minutes, a report every 5; options after `soak`
+/// go to `trax soak`, e.g. `--minutes 10`).
+fn soak(extra: &[String]) -> Result<()> {
+    ensure_system_packages(BUILD_PACKAGES)?;
+    let root = root();
+    let corpus = root.join("target/soak-corpus");
+    let song = corpus.join("songs/04_frozen_bubble_30stems");
+    if !song.is_dir() {
+        let script = std::env::var_os("TRAX_CORPUS")
+            .map_or_else(|| root.join("../shared/corpus"), PathBuf::from)
+            .join("make_corpus.sh");
+        eprintln!(
+            "xtask: building the long corpus (90-s songs) in {}",
+            corpus.display()
+        );
+        let mut make = Command::new("bash");
+        make.arg(&script)
+            .env("MAX_SECONDS", "90")
+            .env("OUT", &corpus)
+            .env("WORK", root.join("target/soak-corpus-work"));
+        run(make)?;
+    }
+    let setlist = root.join("target/soak-setlist");
+    linked_setlist(&song, &setlist, SOAK_SONGS)?;
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "trax-standalone"]);
+    run(build)?;
+    let mut soak = Command::new(root.join("target/release/trax"));
+    soak.arg("soak").arg(&setlist).args(extra);
+    run(soak)
+}
+
 /// `clippy -D warnings` as `cargo clippy` passes it to clippy-driver.
 const CLIPPY_DENY_WARNINGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
 
@@ -284,8 +354,10 @@ const CLIPPY_DENY_WARNINGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY
 ///    engine's and bridge's disallowed lists are denied in their modules).
 /// 2. The CLAP and VST3 bundles the host tests load are that cdylib, copied
 ///    into `target/bundled` (no second plugin compile).
-/// 3. Every test but the JACK one, then the JACK one alone (its server
-///    must not compete for the two cores).
+/// 3. Every test but the realtime ones, then the editor's window tests
+///    one at a time, the soak's short mode (a minute at real time) and
+///    the JACK test, each alone (they must not compete for the two
+///    cores).
 fn test(extra: &[String]) -> Result<()> {
     ensure_system_packages(BUILD_PACKAGES)?;
     ensure_system_packages(TEST_PACKAGES)?;
@@ -333,6 +405,8 @@ fn test(extra: &[String]) -> Result<()> {
         "--skip",
         "jack::",
         "--skip",
+        "soak::",
+        "--skip",
         "editor_window::",
         "--skip",
         "clap_host::gui::",
@@ -350,6 +424,10 @@ fn test(extra: &[String]) -> Result<()> {
         "--test-threads=1",
     ]);
     run(windows)?;
+    // The soak's short mode: a minute at real time, alone.
+    let mut soak = suite(&["--workspace", "--test", "main"]);
+    soak.args(extra).args(["--", "soak::"]);
+    run(soak)?;
     // --workspace keeps the features (and so the build) of the step above;
     // --test main runs only the suite, so the last line is the JACK test's.
     let mut jack = suite(&["--workspace", "--test", "main"]);
