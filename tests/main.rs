@@ -9,6 +9,7 @@
 //! - [`render`], [`seek`], [`seek_storm`], [`transport`], [`underrun`]: the
 //!   engine offline and at real time against independent references;
 //! - [`setlist`]: setlist folders and down-mixing;
+//! - [`fuzz_regressions`]: every fuzz seed and finding through its target;
 //! - [`no_alloc`], [`rtsan`]: the process path under nice-plug's allocation
 //!   checker and under RealtimeSanitizer;
 //! - [`clap_host`], [`vst3`], [`jack`]: the real bundles in a CLAP host and
@@ -29,6 +30,7 @@ mod chunks;
 mod clap_host;
 mod editor;
 mod editor_window;
+mod fuzz_regressions;
 mod jack;
 mod mastering;
 mod no_alloc;

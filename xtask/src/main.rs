@@ -90,6 +90,7 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("stress") => stress(&args[1..]),
         Some("soak") => soak(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("bundle") | Some("bundle-universal") => {
             ensure_system_packages(BUILD_PACKAGES)?;
             nice_plug_xtask::main_with_args("cargo xtask", args)
@@ -100,6 +101,7 @@ fn main() -> Result<()> {
                  \x20      cargo xtask test [cargo test options]  run the whole test suite\n\
                  \x20      cargo xtask stress [render options]  demo at real time, seek every 2 s, both cores loaded\n\
                  \x20      cargo xtask soak [soak options]      one hour at real time on 20 songs x 30 stems (trax soak)\n\
+                 \x20      cargo xtask fuzz [SECS] [TARGET...]  run every fuzz target (or those named) SECS seconds each (60)\n\
                  \x20      cargo xtask bundle trax [--release]  build target/bundled/trax.clap and trax.vst3"
             );
             bail!("unknown or missing xtask command")
@@ -339,6 +341,230 @@ fn soak(extra: &[String]) -> Result<()> {
     let mut soak = Command::new(root.join("target/release/trax"));
     soak.arg("soak").arg(&setlist).args(extra);
     run(soak)
+}
+
+/// The fuzz targets (`fuzz/src/lib.rs`'s `TARGETS`; the binaries are
+/// `fuzz_<name>`).
+const FUZZ_TARGETS: &[&str] = &[
+    "setlist_toml",
+    "setlist_json",
+    "setlist_folder",
+    "plugin_state",
+    "cache_chunk",
+    "cache_meta",
+    "analysis_record",
+    "stem_file",
+];
+
+/// Fuzz targets run at once (one per core here).
+const FUZZ_PARALLEL: usize = 2;
+
+/// rustc flags for libFuzzer's coverage (as cargo-fuzz passes them; all
+/// stable): SanitizerCoverage's 8-bit counters, PC table and comparison
+/// tracing, and `cfg(fuzzing)`.
+const SANCOV_FLAGS: &[&str] = &[
+    "-Cpasses=sancov-module",
+    "-Cllvm-args=-sanitizer-coverage-level=4",
+    "-Cllvm-args=-sanitizer-coverage-inline-8bit-counters",
+    "-Cllvm-args=-sanitizer-coverage-pc-table",
+    "-Cllvm-args=-sanitizer-coverage-trace-compares",
+    "--cfg",
+    "fuzzing",
+];
+
+/// What one target's run printed at its end.
+#[derive(Default)]
+struct FuzzRun {
+    execs: u64,
+    secs: f64,
+    coverage: String,
+    failed: Option<String>,
+}
+
+/// Runs libFuzzer binary `bin` on `corpus` for `secs` seconds, in the
+/// background; crashes go to `artifacts`.
+fn spawn_fuzzer(
+    bin: &Path,
+    corpus: &Path,
+    artifacts: &Path,
+    secs: u64,
+) -> Result<std::process::Child> {
+    std::fs::create_dir_all(artifacts)?;
+    let mut prefix = artifacts.as_os_str().to_owned();
+    prefix.push("/");
+    Command::new(bin)
+        .arg(corpus)
+        .arg(format!("-max_total_time={secs}"))
+        .arg("-print_final_stats=1")
+        .arg("-timeout=20")
+        .arg("-rss_limit_mb=4096")
+        .arg({
+            let mut a = std::ffi::OsString::from("-artifact_prefix=");
+            a.push(prefix);
+            a
+        })
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {}", bin.display()))
+}
+
+/// Reads what a finished libFuzzer run printed.
+fn fuzz_outcome(child: std::process::Child) -> Result<FuzzRun> {
+    let out = child.wait_with_output()?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let stat = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let mut run = FuzzRun {
+        execs: stat("stat::number_of_executed_units:").unwrap_or(0),
+        secs: 0.0,
+        coverage: text
+            .lines()
+            .rev()
+            .find(|l| l.contains(" cov: "))
+            .and_then(|l| l.split_once(" cov: "))
+            .map(|(_, rest)| format!("cov: {}", rest.trim()))
+            .unwrap_or_default(),
+        failed: None,
+    };
+    if !out.status.success() {
+        let written = text
+            .lines()
+            .find(|l| l.contains("Test unit written to"))
+            .unwrap_or("no input written");
+        let why = text
+            .lines()
+            .find(|l| {
+                l.contains("panicked at") || l.contains("==ERROR") || l.contains("deadly signal")
+            })
+            .unwrap_or("see the output above");
+        eprintln!("{text}");
+        run.failed = Some(format!("{why}; {written}"));
+    }
+    Ok(run)
+}
+
+/// `cargo xtask fuzz [SECS] [TARGET...]`: builds the fuzz targets with
+/// libFuzzer's coverage instrumentation (on stable Rust: the flags go to
+/// the workspace's crates through a RUSTC_WORKSPACE_WRAPPER, so the
+/// dependencies are the test build's, not rebuilt), writes their seeds,
+/// and runs each target for SECS seconds (default 60), two at a time,
+/// from its seeds. Prints executions, speed and coverage per target;
+/// fails if any target found an input that breaks it (saved in
+/// `target/fuzz/artifacts/<target>/`: fix it, then copy it into
+/// `fuzz/regressions/<target>/`).
+fn fuzz(extra: &[String]) -> Result<()> {
+    let (secs, names): (u64, Vec<&str>) = match extra.first().map(|a| a.parse::<u64>()) {
+        Some(Ok(s)) => (s, extra[1..].iter().map(String::as_str).collect()),
+        _ => (60, extra.iter().map(String::as_str).collect()),
+    };
+    let targets: Vec<&str> = if names.is_empty() {
+        FUZZ_TARGETS.to_vec()
+    } else {
+        for n in &names {
+            if !FUZZ_TARGETS.contains(n) {
+                bail!(
+                    "unknown fuzz target {n:?} (targets: {})",
+                    FUZZ_TARGETS.join(", ")
+                );
+            }
+        }
+        names
+    };
+    let root = root();
+    let work = root.join("target/fuzz");
+    std::fs::create_dir_all(&work).context("cannot create target/fuzz")?;
+    let wrapper = work.join("sancov-rustc.sh");
+    // Only compilations get the flags (cargo also asks rustc for its
+    // version through the wrapper).
+    let script = format!(
+        "#!/bin/sh\ncase \" $* \" in\n  *\" --crate-name \"*) exec \"$@\" {} ;;\n  *) exec \"$@\" ;;\nesac\n",
+        SANCOV_FLAGS.join(" ")
+    );
+    std::fs::write(&wrapper, script).context("cannot write the rustc wrapper")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))?;
+    }
+    let mut build = cargo();
+    build
+        .args([
+            "build",
+            "-p",
+            "trax-fuzz",
+            "--features",
+            "libfuzzer",
+            "--bins",
+        ])
+        .env("RUSTC_WORKSPACE_WRAPPER", &wrapper)
+        .env_remove("CLIPPY_ARGS");
+    run(build)?;
+    let bin_dir = root.join("target/debug");
+    let corpus = work.join("corpus");
+    let _ = std::fs::remove_dir_all(&corpus);
+    for t in &targets {
+        // The binary writes its own seeds (trax_fuzz::init).
+        let mut seeds = Command::new(bin_dir.join(format!("fuzz_{t}")));
+        seeds
+            .arg("-runs=0")
+            .env("TRAX_FUZZ_WRITE_SEEDS", corpus.join(t));
+        run(seeds)?;
+    }
+    eprintln!(
+        "xtask: fuzzing {} targets for {secs} s each, {FUZZ_PARALLEL} at a time",
+        targets.len()
+    );
+    let mut results = Vec::new();
+    for group in targets.chunks(FUZZ_PARALLEL) {
+        let mut running = Vec::new();
+        for t in group {
+            let child = spawn_fuzzer(
+                &bin_dir.join(format!("fuzz_{t}")),
+                &corpus.join(t),
+                &work.join("artifacts").join(t),
+                secs,
+            )?;
+            running.push((*t, child, std::time::Instant::now()));
+        }
+        for (t, child, started) in running {
+            let mut outcome = fuzz_outcome(child)?;
+            outcome.secs = started.elapsed().as_secs_f64();
+            results.push((t, outcome));
+        }
+    }
+    println!(
+        "{:<16} {:>12} {:>10}  final coverage",
+        "target", "executions", "per second"
+    );
+    let mut failures = Vec::new();
+    for (t, r) in &results {
+        println!(
+            "{:<16} {:>12} {:>10.0}  {}",
+            t,
+            r.execs,
+            r.execs as f64 / r.secs.max(1e-9),
+            if r.failed.is_some() {
+                "FAILED"
+            } else {
+                &r.coverage
+            }
+        );
+        if let Some(why) = &r.failed {
+            failures.push(format!("{t}: {why}"));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        bail!(
+            "fuzzing found inputs that break targets:\n{}",
+            failures.join("\n")
+        )
+    }
 }
 
 /// `clippy -D warnings` as `cargo clippy` passes it to clippy-driver.

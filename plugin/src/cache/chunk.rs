@@ -42,6 +42,10 @@ use super::CACHE_FORMAT_VERSION;
 /// Length of the fixed header.
 pub const HEADER_BYTES: usize = 64;
 
+/// Most channels a chunk file holds (the header's range is 1..=8; the
+/// loader stores at most stereo).
+pub const MAX_FILE_CHANNELS: u8 = 8;
+
 const MAGIC: [u8; 4] = *b"TRXC";
 
 /// How a chunk's payload is encoded.
@@ -183,6 +187,11 @@ impl ChunkHeader {
         }
         if !header.depth.is_valid() {
             return Err(Corruption::BadField { field: "bit depth" });
+        }
+        // Checked here too, not only against the entry's: every later step
+        // divides by it (found by the cache_chunk fuzz target).
+        if !(1..=MAX_FILE_CHANNELS).contains(&header.channels) {
+            return Err(Corruption::BadField { field: "channels" });
         }
         let expected_bytes = HEADER_BYTES as u64 + header.payload_bytes;
         if header.payload_bytes > len_bytes || expected_bytes != len_bytes {

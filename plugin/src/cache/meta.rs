@@ -77,8 +77,13 @@ impl MetaRecord {
     /// Reads `path`; `None` when it is missing, unreadable or not a valid
     /// record.
     pub fn read(path: &Path) -> Option<MetaRecord> {
-        let text = std::fs::read(path).ok()?;
-        serde_json::from_slice(&text).ok()
+        Self::parse(&std::fs::read(path).ok()?)
+    }
+
+    /// The record in a file's `bytes`; `None` when they are not a valid
+    /// record.
+    pub fn parse(bytes: &[u8]) -> Option<MetaRecord> {
+        serde_json::from_slice(bytes).ok()
     }
 
     /// The file's bytes (pretty JSON and a newline).

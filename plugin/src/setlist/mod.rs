@@ -126,24 +126,45 @@ pub fn load(path: &Path) -> Result<Setlist, SetlistError> {
         return folder::load_folder(path);
     }
     if meta.len() > MAX_SETLIST_FILE_BYTES {
-        return Err(SetlistError::Invalid {
-            path: path.to_path_buf(),
-            field: "file".into(),
-            message: format!(
-                "setlist file is {} bytes, over the {MAX_SETLIST_FILE_BYTES}-byte limit",
-                meta.len()
-            ),
-        });
+        return Err(too_large(path, meta.len()));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| SetlistError::Io {
+    let bytes = std::fs::read(path).map_err(|e| SetlistError::Io {
         path: path.to_path_buf(),
         source: e,
+    })?;
+    parse(path, &bytes)
+}
+
+fn too_large(path: &Path, bytes: u64) -> SetlistError {
+    SetlistError::Invalid {
+        path: path.to_path_buf(),
+        field: "file".into(),
+        message: format!(
+            "setlist file is {bytes} bytes, over the {MAX_SETLIST_FILE_BYTES}-byte limit"
+        ),
+    }
+}
+
+/// Parses a setlist file's `bytes` as read from `path` (JSON if its
+/// extension is `.json`, TOML otherwise; stem paths resolve against its
+/// folder). What [`load`] does after reading the file; nothing is read.
+///
+/// # Errors
+/// [`SetlistError`]: over [`MAX_SETLIST_FILE_BYTES`], not UTF-8, or a
+/// syntax or field error with its line, column and field.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Setlist, SetlistError> {
+    if bytes.len() as u64 > MAX_SETLIST_FILE_BYTES {
+        return Err(too_large(path, bytes.len() as u64));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| SetlistError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
     })?;
     let is_json = path
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    format::parse(path, &text, is_json)
+    format::parse(path, text, is_json)
 }
 
 impl Setlist {

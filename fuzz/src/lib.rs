@@ -1,0 +1,114 @@
+//! ANY THREAD (the fuzzer's, or a test's): the bodies of Trax's fuzz
+//! targets, one per parser of bytes that a user, a host or a crash can hand
+//! us: setlist files (TOML, JSON) and folders, the plugin state, chunk cache
+//! files and their metadata, stored analysis records, and audio files
+//! through our own checks on top of symphonia.
+//!
+//! Each body parses its input and then checks what the parser promises (an
+//! error names the file; a setlist within its limits; decoded samples
+//! finite and as many as claimed), so a wrong answer is a finding too, not
+//! only a panic. `cargo xtask fuzz` runs them under libFuzzer (the
+//! `fuzz_*` binaries, with coverage instrumentation) from the seeds in
+//! `fuzz/seeds/` and those [`seeds`] generates (a binary writes its own
+//! when asked: [`init`]); the test suite runs every seed and every input
+//! in `fuzz/regressions/` through them.
+
+pub mod analysis;
+pub mod cache;
+mod scratch;
+pub mod seeds;
+pub mod setlist;
+pub mod state;
+pub mod stem;
+
+/// A fuzz target.
+pub struct Target {
+    /// Its name (the binary is `fuzz_<name>`, its seeds in
+    /// `fuzz/seeds/<name>/`).
+    pub name: &'static str,
+    /// What it feeds its input to.
+    pub about: &'static str,
+    /// The body: panics on a finding.
+    pub run: fn(&[u8]),
+}
+
+/// Every target.
+pub const TARGETS: &[Target] = &[
+    Target {
+        name: "setlist_toml",
+        about: "a setlist file read as TOML (setlist::parse)",
+        run: setlist::toml,
+    },
+    Target {
+        name: "setlist_json",
+        about: "a setlist file read as the corpus's JSON (setlist::parse)",
+        run: setlist::json,
+    },
+    Target {
+        name: "setlist_folder",
+        about: "a folder tree of song folders and files with arbitrary names (setlist::load)",
+        run: setlist::folder,
+    },
+    Target {
+        name: "plugin_state",
+        about: "the plugin's state JSON: nice-plug's PluginState, then our persisted fields",
+        run: state::plugin_state,
+    },
+    Target {
+        name: "cache_chunk",
+        about: "a chunk cache file (header, CRCs, raw or FLAC payload) through cache::chunk::read",
+        run: cache::chunk,
+    },
+    Target {
+        name: "cache_meta",
+        about: "a cache entry's meta.json (cache::meta::MetaRecord::parse)",
+        run: cache::meta,
+    },
+    Target {
+        name: "analysis_record",
+        about: "a stored analysis record (mastering::store::decode)",
+        run: analysis::record,
+    },
+    Target {
+        name: "stem_file",
+        about: "an audio file opened, checked, read, resampled and sought through SourceReader and StemCursor",
+        run: stem::file,
+    },
+];
+
+/// The variable that makes a fuzz binary write its seeds into the folder
+/// it names, and exit (see [`init`]).
+pub const WRITE_SEEDS_ENV: &str = "TRAX_FUZZ_WRITE_SEEDS";
+
+/// What every `fuzz_*` binary does before fuzzing: with
+/// [`WRITE_SEEDS_ENV`] set, writes target `name`'s seeds (committed and
+/// generated) into that folder and exits, so `cargo xtask fuzz` gets each
+/// target's starting corpus from the binary itself.
+pub fn init(name: &str) {
+    let Some(dir) = std::env::var_os(WRITE_SEEDS_ENV).map(std::path::PathBuf::from) else {
+        return;
+    };
+    let mut seeds = seeds::committed(name);
+    seeds.extend(seeds::generated(name, seeds::corpus().as_deref()));
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        for (seed, bytes) in &seeds {
+            std::fs::write(dir.join(format!("seed_{}", seed.replace('/', "_"))), bytes)?;
+        }
+        Ok(())
+    });
+    match written {
+        Ok(()) => {
+            println!("{name}: {} seeds", seeds.len());
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("{name}: cannot write its seeds into {}: {e}", dir.display());
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The target called `name`.
+pub fn target(name: &str) -> Option<&'static Target> {
+    TARGETS.iter().find(|t| t.name == name)
+}

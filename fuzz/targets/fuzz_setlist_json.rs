@@ -1,0 +1,4 @@
+//! libFuzzer entry point of the `setlist_json` target (see `trax_fuzz::TARGETS`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(init: trax_fuzz::init("setlist_json"), |data: &[u8]| trax_fuzz::setlist::json(data));
