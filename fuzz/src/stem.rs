@@ -15,8 +15,9 @@ const EXTENSIONS: [&str; 8] = ["wav", "flac", "mp3", "ogg", "m4a", "caf", "mkv",
 /// for common sources).
 const RATES_HZ: [u32; 3] = [48_000, 44_100, 96_000];
 
-/// Most frames read from one input (bounds the time per input).
-const MAX_FRAMES: usize = 1 << 18;
+/// Most frames read from one input (≈ 0.7 s at 48 kHz: bounds the time
+/// per input; the seek below reaches the middle of longer files).
+const MAX_FRAMES: usize = 1 << 15;
 
 /// One audio file: byte 0 picks the extension, byte 1 the engine rate,
 /// the rest is the file.

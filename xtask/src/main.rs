@@ -382,37 +382,39 @@ struct FuzzRun {
 }
 
 /// Runs libFuzzer binary `bin` on `corpus` for `secs` seconds, in the
-/// background; crashes go to `artifacts`.
+/// background; its output goes to `log` (a file: a pipe nobody reads
+/// while another target runs would fill and stall it), crashes to
+/// `artifacts`.
 fn spawn_fuzzer(
     bin: &Path,
     corpus: &Path,
     artifacts: &Path,
+    log: &Path,
     secs: u64,
 ) -> Result<std::process::Child> {
     std::fs::create_dir_all(artifacts)?;
-    let mut prefix = artifacts.as_os_str().to_owned();
+    let mut prefix = std::ffi::OsString::from("-artifact_prefix=");
+    prefix.push(artifacts.as_os_str());
     prefix.push("/");
+    let log_file =
+        std::fs::File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
     Command::new(bin)
         .arg(corpus)
         .arg(format!("-max_total_time={secs}"))
         .arg("-print_final_stats=1")
         .arg("-timeout=20")
         .arg("-rss_limit_mb=4096")
-        .arg({
-            let mut a = std::ffi::OsString::from("-artifact_prefix=");
-            a.push(prefix);
-            a
-        })
+        .arg(prefix)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(log_file)
         .spawn()
         .with_context(|| format!("cannot run {}", bin.display()))
 }
 
-/// Reads what a finished libFuzzer run printed.
-fn fuzz_outcome(child: std::process::Child) -> Result<FuzzRun> {
-    let out = child.wait_with_output()?;
-    let text = String::from_utf8_lossy(&out.stderr);
+/// Reads what a finished libFuzzer run wrote to `log`.
+fn fuzz_outcome(mut child: std::process::Child, log: &Path) -> Result<FuzzRun> {
+    let status = child.wait()?;
+    let text = std::fs::read_to_string(log).unwrap_or_default();
     let stat = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name))
@@ -430,7 +432,7 @@ fn fuzz_outcome(child: std::process::Child) -> Result<FuzzRun> {
             .unwrap_or_default(),
         failed: None,
     };
-    if !out.status.success() {
+    if !status.success() {
         let written = text
             .lines()
             .find(|l| l.contains("Test unit written to"))
@@ -440,9 +442,8 @@ fn fuzz_outcome(child: std::process::Child) -> Result<FuzzRun> {
             .find(|l| {
                 l.contains("panicked at") || l.contains("==ERROR") || l.contains("deadly signal")
             })
-            .unwrap_or("see the output above");
-        eprintln!("{text}");
-        run.failed = Some(format!("{why}; {written}"));
+            .unwrap_or("see the log");
+        run.failed = Some(format!("{why}; {written}; log {}", log.display()));
     }
     Ok(run)
 }
@@ -518,20 +519,24 @@ fn fuzz(extra: &[String]) -> Result<()> {
         "xtask: fuzzing {} targets for {secs} s each, {FUZZ_PARALLEL} at a time",
         targets.len()
     );
+    let logs = work.join("logs");
+    std::fs::create_dir_all(&logs).context("cannot create target/fuzz/logs")?;
     let mut results = Vec::new();
     for group in targets.chunks(FUZZ_PARALLEL) {
         let mut running = Vec::new();
         for t in group {
+            let log = logs.join(format!("{t}.log"));
             let child = spawn_fuzzer(
                 &bin_dir.join(format!("fuzz_{t}")),
                 &corpus.join(t),
                 &work.join("artifacts").join(t),
+                &log,
                 secs,
             )?;
-            running.push((*t, child, std::time::Instant::now()));
+            running.push((*t, child, log, std::time::Instant::now()));
         }
-        for (t, child, started) in running {
-            let mut outcome = fuzz_outcome(child)?;
+        for (t, child, log, started) in running {
+            let mut outcome = fuzz_outcome(child, &log)?;
             outcome.secs = started.elapsed().as_secs_f64();
             results.push((t, outcome));
         }

@@ -193,8 +193,10 @@ impl ChunkHeader {
         if !(1..=MAX_FILE_CHANNELS).contains(&header.channels) {
             return Err(Corruption::BadField { field: "channels" });
         }
-        let expected_bytes = HEADER_BYTES as u64 + header.payload_bytes;
-        if header.payload_bytes > len_bytes || expected_bytes != len_bytes {
+        // Saturating: a payload length near u64::MAX must not overflow
+        // (found by the cache_chunk fuzz target).
+        let expected_bytes = (HEADER_BYTES as u64).saturating_add(header.payload_bytes);
+        if expected_bytes != len_bytes {
             return Err(Corruption::Length {
                 expected_bytes,
                 found_bytes: len_bytes,

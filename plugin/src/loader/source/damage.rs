@@ -18,7 +18,8 @@ pub enum Damage {
         /// Missing frames.
         frames: u64,
     },
-    /// Samples that were NaN or infinite were replaced by silence.
+    /// Samples that were NaN, infinite or beyond
+    /// [`super::MAX_SAMPLE_MAGNITUDE`] were replaced by silence.
     NonFinite {
         /// Frame (source rate) where the decoded block starts.
         at_frame: u64,
@@ -44,7 +45,7 @@ impl std::fmt::Display for Damage {
             ),
             Damage::NonFinite { at_frame, samples } => write!(
                 f,
-                "{samples} samples that are not finite numbers (NaN or infinity) near frame {at_frame} replaced by silence"
+                "{samples} samples that are not finite numbers (NaN or infinity) or beyond ±65536 (+96 dBFS) near frame {at_frame} replaced by silence"
             ),
             Damage::Truncated {
                 decoded_frames,

@@ -43,6 +43,11 @@ use probe::{codec_name, open_error, probe_format};
 
 use super::error::StemError;
 
+/// Largest sample magnitude a source may play: 65536 (+96 dBFS), far
+/// beyond any real float file's headroom. Larger values, NaN and
+/// infinities are silence (reported as damage).
+pub const MAX_SAMPLE_MAGNITUDE: f32 = 65_536.0;
+
 /// Largest audio file accepted: 4 GiB (a limit on untrusted input; a 30 min
 /// 96 kHz 24-bit stereo WAV is ≈ 1 GiB).
 pub const MAX_SOURCE_FILE_BYTES: u64 = 4 << 30;
@@ -453,11 +458,13 @@ impl SourceReader {
             self.info.channels as usize,
             &mut self.pending,
         );
-        // A float file can hold NaN or infinities; they would poison the
-        // whole mix, so they become silence here, before any slot.
+        // A float file can hold NaN, infinities or absurd magnitudes; they
+        // would poison the whole mix (a resampler's sum of huge values
+        // overflows to infinity: found by the stem_file fuzz target), so
+        // they become silence here, before any slot.
         let mut bad = 0u64;
         for s in &mut self.pending[from..] {
-            if !s.is_finite() {
+            if s.is_nan() || s.abs() > MAX_SAMPLE_MAGNITUDE {
                 *s = 0.0;
                 bad += 1;
             }
