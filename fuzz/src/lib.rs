@@ -85,6 +85,7 @@ pub const WRITE_SEEDS_ENV: &str = "TRAX_FUZZ_WRITE_SEEDS";
 /// generated) into that folder and exits, so `cargo xtask fuzz` gets each
 /// target's starting corpus from the binary itself.
 pub fn init(name: &str) {
+    tolerate_decoder_panics();
     let Some(dir) = std::env::var_os(WRITE_SEEDS_ENV).map(std::path::PathBuf::from) else {
         return;
     };
@@ -106,6 +107,40 @@ pub fn init(name: &str) {
             std::process::exit(1);
         }
     }
+}
+
+std::thread_local! {
+    /// Whether this thread runs code the loader runs under
+    /// `catch_unwind` ([`like_the_loader`]).
+    static IN_LOADER_CATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` as the loader runs a probe or a decoding job: a panic inside
+/// is caught (the stem is reported and skipped, nothing else stops), and
+/// `None` is returned.
+pub fn like_the_loader<R>(f: impl FnOnce() -> R) -> Option<R> {
+    IN_LOADER_CATCH.with(|c| c.set(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_LOADER_CATCH.with(|c| c.set(false));
+    r.ok()
+}
+
+/// libFuzzer's panic hook aborts at any panic, even one that is caught.
+/// This hook lets a panic inside symphonia unwind to
+/// [`like_the_loader`]'s catch, as it does in Trax (a decoder's bug is a
+/// skipped stem, not a crash); every other panic, ours above all, is
+/// still a finding.
+fn tolerate_decoder_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_decoder = info
+            .location()
+            .is_some_and(|l| l.file().contains("/symphonia"));
+        if in_decoder && IN_LOADER_CATCH.with(std::cell::Cell::get) {
+            return;
+        }
+        previous(info);
+    }));
 }
 
 /// The target called `name`.

@@ -165,9 +165,15 @@ fn extension_matches(path: &std::path::Path, codec: &str) -> bool {
     }
 }
 
-/// Probes one stem: opens it and checks that its audio reaches the header's
-/// length. Returns the info (if it can play) and its problems.
-fn probe(path: &std::path::Path) -> (Option<SourceInfo>, Vec<(Severity, ProblemKind, String)>) {
+/// What a probe found wrong with a stem: how bad, what kind, and the
+/// message naming the file.
+pub type ProbeProblem = (Severity, ProblemKind, String);
+
+/// Probes one stem as a setlist load does: opens it and checks that its
+/// audio reaches the header's length. Returns the info (if it can play)
+/// and its problems. A panic in the decoder is caught and is a problem
+/// (the stem is skipped). Not realtime-safe (file I/O).
+pub fn probe(path: &std::path::Path) -> (Option<SourceInfo>, Vec<ProbeProblem>) {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let mut reader = SourceReader::open(path)?;
         let mut problems = Vec::new();

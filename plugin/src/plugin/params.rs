@@ -250,8 +250,13 @@ where
     }
 }
 
-/// A stem's mix as stored in the plugin state.
+/// A stem's mix as stored in the plugin state. Read through
+/// [`StoredStemMix`]: values out of range (a gain of 1e39 is infinite as
+/// an `f32`, which JSON cannot hold) are clamped as they are read, so a
+/// state saved after loading a hostile one loads again (found by the
+/// plugin_state fuzz target).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredStemMix")]
 pub struct StemMixState {
     /// Gain in dB (0 = unity).
     pub gain_db: f32,
@@ -261,6 +266,32 @@ pub struct StemMixState {
     pub mute: bool,
     /// Soloed.
     pub solo: bool,
+}
+
+/// A stem's mix exactly as the state's JSON holds it (untrusted).
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct StoredStemMix {
+    /// Gain in dB.
+    pub gain_db: f32,
+    /// Balance.
+    pub pan: f32,
+    /// Silenced.
+    pub mute: bool,
+    /// Soloed.
+    pub solo: bool,
+}
+
+impl From<StoredStemMix> for StemMixState {
+    fn from(m: StoredStemMix) -> Self {
+        StemMixState {
+            gain_db: m.gain_db,
+            pan: m.pan,
+            mute: m.mute,
+            solo: m.solo,
+        }
+        .to_mix()
+        .into()
+    }
 }
 
 impl StemMixState {
