@@ -35,8 +35,12 @@ pub fn file(data: &[u8]) {
         return;
     }
     let rate_hz = RATES_HZ[usize::from(*rate) % RATES_HZ.len()];
-    // As a setlist load probes it (a decoder's panic is a problem there).
-    let (info, problems) = trax::loader::prepare::probe(&path);
+    // As a setlist load probes it (a decoder's panic is a problem there:
+    // the probe catches it itself).
+    let Some((info, problems)) = crate::like_the_loader(|| trax::loader::prepare::probe(&path))
+    else {
+        panic!("the probe let a panic through");
+    };
     if info.is_none() {
         assert!(
             !problems.is_empty(),
