@@ -1,5 +1,5 @@
-//! `cargo xtask demo|test|bundle|stress`: the README's two commands and the
-//! plugin bundler.
+//! `cargo xtask demo|test|bundle|stress|soak|fuzz`: the README's two
+//! commands, the plugin bundler, and the long runs.
 //!
 //! - `demo`: installs missing system packages (Debian/Ubuntu; elsewhere it
 //!   says what to install), builds the release `trax` binary and renders the
@@ -9,6 +9,8 @@
 //!   [`test`]).
 //! - `soak`: the one-hour soak (`trax soak` on 20 songs × 30 stems of the
 //!   long corpus, built once with the corpus script), see [`soak`].
+//! - `fuzz`: every fuzz target under libFuzzer, see [`fuzz`].
+//! - `stress`: the demo at real time with seeks and both cores loaded.
 //! - `bundle`: nice-plug-xtask's bundler (`cargo xtask bundle trax
 //!   --release` → `target/bundled/trax.clap` and `trax.vst3`).
 
@@ -491,16 +493,13 @@ fn fuzz(extra: &[String]) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))?;
     }
+    // With the test build's features (the suite's dev-dependency asks for
+    // assert_process_allocs, the standalone for standalone): every
+    // dependency is then the test build's, compiled once.
     let mut build = cargo();
     build
-        .args([
-            "build",
-            "-p",
-            "trax-fuzz",
-            "--features",
-            "libfuzzer",
-            "--bins",
-        ])
+        .args(["build", "-p", "trax-fuzz", "--bins", "--features"])
+        .arg("libfuzzer,trax/assert_process_allocs,trax/standalone")
         .env("RUSTC_WORKSPACE_WRAPPER", &wrapper)
         .env_remove("CLIPPY_ARGS");
     run(build)?;
@@ -589,6 +588,8 @@ const CLIPPY_DENY_WARNINGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY
 ///    one at a time, the soak's short mode (a minute at real time) and
 ///    the JACK test, each alone (they must not compete for the two
 ///    cores).
+/// 4. Every fuzz target for [`CI_FUZZ_SECS`] seconds (`TRAX_FUZZ_SECS`),
+///    see [`fuzz`].
 fn test(extra: &[String]) -> Result<()> {
     ensure_system_packages(BUILD_PACKAGES)?;
     ensure_system_packages(TEST_PACKAGES)?;
@@ -660,11 +661,21 @@ fn test(extra: &[String]) -> Result<()> {
     soak.args(extra).args(["--", "soak::"]);
     run(soak)?;
     // --workspace keeps the features (and so the build) of the step above;
-    // --test main runs only the suite, so the last line is the JACK test's.
+    // --test main runs only the suite.
     let mut jack = suite(&["--workspace", "--test", "main"]);
     jack.args(extra).args(["--", "jack::"]);
-    run(jack)
+    run(jack)?;
+    // Last: the fuzz build compiles the workspace's crates again with
+    // coverage instrumentation (over the test build's), so nothing may
+    // run from the test build after it.
+    let secs = std::env::var("TRAX_FUZZ_SECS").unwrap_or_else(|_| CI_FUZZ_SECS.to_string());
+    fuzz(&[secs])
 }
+
+/// Seconds each fuzz target runs in `cargo xtask test` (CI): 8 targets,
+/// two at a time, about a minute in all; `cargo xtask fuzz` runs 60 s
+/// each, and longer on request.
+const CI_FUZZ_SECS: u64 = 15;
 
 /// The plugin's cdylib among the artifacts a `--message-format=json` build
 /// printed (fresh or rebuilt).
