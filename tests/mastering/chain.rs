@@ -70,7 +70,9 @@ fn a_signal_a_db_under_the_ceiling_passes_the_limiter_untouched() {
 }
 
 /// A loud song's settings: +6 dB, tone moves, glue and limiter working.
-fn working_master() -> SongMaster {
+/// Settings that make every stage of the chain work (the hostile-input
+/// tests use them too).
+pub(super) fn working_master() -> SongMaster {
     SongMaster {
         gain_db: 6.0,
         tone_db: [-2.0, 1.0, 2.5],

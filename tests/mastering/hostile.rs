@@ -3,8 +3,9 @@
 //! working (tone filters, compressor and limiter), and `Chain::reset` must
 //! forget every filter's state.
 
+use super::chain::working_master;
 use nice_assert_no_alloc::assert_no_alloc;
-use trax::mastering::{Chain, SongMaster};
+use trax::mastering::Chain;
 
 const RATE: u32 = 48_000;
 
@@ -14,16 +15,6 @@ fn sine(frames: usize, hz: f32, amp: f32) -> Vec<f32> {
         .collect()
 }
 
-fn master() -> SongMaster {
-    SongMaster {
-        gain_db: 6.0,
-        tone_db: [-2.0, 1.0, 2.5],
-        glue_threshold_db: -14.0,
-        ceiling_dbtp: -1.0,
-        match_gain_db: 4.0,
-    }
-}
-
 fn rms_db(x: &[f32]) -> f32 {
     10.0 * (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).log10()
 }
@@ -31,10 +22,10 @@ fn rms_db(x: &[f32]) -> f32 {
 #[test]
 fn a_huge_or_non_finite_block_leaves_the_chain_finite_and_working() {
     let mut chain = Chain::new(RATE);
-    chain.set_song(master());
+    chain.set_song(working_master());
     chain.set_on(true);
     let mut clean = Chain::new(RATE);
-    clean.set_song(master());
+    clean.set_song(working_master());
     clean.set_on(true);
     let second = RATE as usize;
     let (mut l, mut r) = (sine(second, 200.0, 0.5), sine(second, 3000.0, 0.3));
@@ -81,7 +72,7 @@ fn a_huge_or_non_finite_block_leaves_the_chain_finite_and_working() {
 #[test]
 fn after_a_reset_silence_in_is_exact_silence_out() {
     let mut chain = Chain::new(RATE);
-    chain.set_song(master());
+    chain.set_song(working_master());
     chain.set_on(true);
     let (mut l, mut r) = (
         sine(RATE as usize, 90.0, 0.9),
