@@ -171,9 +171,9 @@ fn seek_every(song_dir: &Path, rate: u32, block: usize, every_secs: f64, seed: u
 }
 
 /// Whether the whole matrix runs (`TRAX_FULL_MATRIX=1`: 144 renders, about
-/// 6 minutes on 2 cores); otherwise every song at every rate runs two of
+/// 6 minutes on 2 cores); otherwise every song at every rate runs one of
 /// the eight (block, interval) pairs, in rotation so that each pair runs
-/// on several songs and rates, plus the issue's own case.
+/// on two or three songs and rates, plus the issue's own case.
 fn full_matrix() -> bool {
     std::env::var_os("TRAX_FULL_MATRIX").is_some_and(|v| v == "1")
 }
@@ -194,7 +194,7 @@ fn offline_renders_that_seek_every_few_ms_complete_and_play_the_right_audio() {
                 // The issue's command: song 01, 44.1 kHz, blocks of 512, a
                 // seek every 0.1 s, seed 1.
                 let issue_case = s == 0 && rate == 44_100 && block == 512 && every == 0.1;
-                let in_turn = p == (2 * k) % pairs.len() || p == (2 * k + 1) % pairs.len();
+                let in_turn = p == k % pairs.len();
                 if full_matrix() || issue_case || in_turn {
                     compared += seek_every(song, rate, block, every, 1);
                     renders += 1;
@@ -206,5 +206,5 @@ fn offline_renders_that_seek_every_few_ms_complete_and_play_the_right_audio() {
         "{renders} renders of {SEEKS} seeks, {compared} frames after crossfades compared, in {:.1} s",
         start.elapsed().as_secs_f64()
     );
-    assert!(renders >= if full_matrix() { 144 } else { 36 });
+    assert!(renders >= if full_matrix() { 144 } else { 19 });
 }
