@@ -73,3 +73,53 @@ pub fn meta(data: &[u8]) {
         );
     }
 }
+
+/// A cache folder's own files, as a crash, a full disk or another
+/// process can leave them: the input is `settings.json`, the ledger and
+/// `stats.json`, separated by NUL bytes, written into an otherwise empty
+/// folder. Opening it as a store, reading its settings and usage, and
+/// adding statistics to it (what every player does when it lets go of the
+/// cache) must work or fail naming the folder.
+pub fn folder(data: &[u8]) {
+    use trax::cache::naming::{LEDGER_FILE_NAME, SETTINGS_FILE_NAME};
+    use trax::loader::cache_stats::{PersistedStats, STATS_FILE};
+    let dir = crate::scratch::dir().join("cache");
+    let _ = std::fs::remove_dir_all(&dir);
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let mut parts = data.splitn(3, |b| *b == 0);
+    for name in [SETTINGS_FILE_NAME, LEDGER_FILE_NAME, STATS_FILE] {
+        if let Some(bytes) = parts.next() {
+            let _ = std::fs::write(dir.join(name), bytes);
+        }
+    }
+    match trax::cache::ChunkStore::open(&dir) {
+        Ok(store) => {
+            let settings = store.settings();
+            let _ = settings.policy.map(|p| p.to_string());
+            let _ = store.ledger_bytes();
+            let _ = store.usage();
+        }
+        Err(e) => assert!(
+            e.to_string().contains(&*dir.to_string_lossy()),
+            "an error that does not name the folder: {e}"
+        ),
+    }
+    let before = PersistedStats::read(&dir);
+    let rate = before.hit_rate();
+    assert!((0.0..=1.0).contains(&rate), "hit rate {rate}");
+    let one = PersistedStats {
+        hits: 1,
+        misses: 1,
+        corrupt: 1,
+        writes: 1,
+        written_bytes: 1,
+        evicted_chunks: 1,
+        evicted_bytes: 1,
+    };
+    if one.add_to(&dir).is_ok() {
+        let after = PersistedStats::read(&dir);
+        assert!(after.hits >= before.hits, "statistics went backwards");
+    }
+}

@@ -65,6 +65,11 @@ pub const TARGETS: &[Target] = &[
         run: cache::meta,
     },
     Target {
+        name: "cache_folder",
+        about: "a cache folder's settings.json, ledger and stats.json (ChunkStore::open, PersistedStats)",
+        run: cache::folder,
+    },
+    Target {
         name: "analysis_record",
         about: "a stored analysis record (mastering::store::decode)",
         run: analysis::record,

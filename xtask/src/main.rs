@@ -354,6 +354,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "plugin_state",
     "cache_chunk",
     "cache_meta",
+    "cache_folder",
     "analysis_record",
     "stem_file",
 ];

@@ -77,7 +77,7 @@ pub struct PersistedStats {
 impl PersistedStats {
     /// Hits / (hits + misses), 0 before any lookup.
     pub fn hit_rate(&self) -> f64 {
-        let looked = self.hits + self.misses;
+        let looked = self.hits.saturating_add(self.misses);
         if looked == 0 {
             0.0
         } else {
@@ -104,14 +104,16 @@ impl PersistedStats {
             .open(dir.join("stats.lock"))?;
         lock.lock()?;
         let old = PersistedStats::read(dir);
+        // Saturating: the file is anyone's to edit (a count near u64::MAX
+        // overflowed here: found by the cache_folder fuzz target).
         let sum = PersistedStats {
-            hits: old.hits + self.hits,
-            misses: old.misses + self.misses,
-            corrupt: old.corrupt + self.corrupt,
-            writes: old.writes + self.writes,
-            written_bytes: old.written_bytes + self.written_bytes,
-            evicted_chunks: old.evicted_chunks + self.evicted_chunks,
-            evicted_bytes: old.evicted_bytes + self.evicted_bytes,
+            hits: old.hits.saturating_add(self.hits),
+            misses: old.misses.saturating_add(self.misses),
+            corrupt: old.corrupt.saturating_add(self.corrupt),
+            writes: old.writes.saturating_add(self.writes),
+            written_bytes: old.written_bytes.saturating_add(self.written_bytes),
+            evicted_chunks: old.evicted_chunks.saturating_add(self.evicted_chunks),
+            evicted_bytes: old.evicted_bytes.saturating_add(self.evicted_bytes),
         };
         let tmp = dir.join(format!("stats.json.{}.tmp", std::process::id()));
         let json = serde_json::to_vec_pretty(&sum).map_err(std::io::Error::other)?;
