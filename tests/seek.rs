@@ -37,9 +37,9 @@ fn render_frames(player: &Player, engine: &mut trax::Engine, frames: usize, out:
     }
 }
 
-/// Checks `out[at..]` = crossfade from `old[from..]` to `new[to..]`, then
-/// `new[to + XF..]` exactly.
-fn check_seam(
+/// Checks `out[at..at + XF]` = the equal-power crossfade from `old[from..]`
+/// to `new[to..]` (XF = [`CROSSFADE_FRAMES`]).
+fn check_crossfade(
     out: &[f32],
     at: usize,
     old: &[f32],
@@ -59,6 +59,20 @@ fn check_seam(
             );
         }
     }
+}
+
+/// Checks `out[at..]` = crossfade from `old[from..]` to `new[to..]`, then
+/// `new[to + XF..]` exactly.
+fn check_seam(
+    out: &[f32],
+    at: usize,
+    old: &[f32],
+    from: usize,
+    new: &[f32],
+    to: usize,
+    what: &str,
+) {
+    check_crossfade(out, at, old, from, new, to, what);
     let after = CROSSFADE_FRAMES as usize;
     let tail = &out[(at + after) * 2..];
     let want = &new[(to + after) * 2..(to + after) * 2 + tail.len()];
@@ -126,6 +140,44 @@ fn seek_backwards_with_resampled_and_lossy_stems() {
 #[test]
 fn seek_inside_the_window_is_taken_at_the_next_block() {
     seek_case("02_bach_bwv190_7", 48_000, 60_000);
+}
+
+#[test]
+fn a_seek_during_a_crossfade_waits_for_it_to_end() {
+    // A second seek 200 frames into the first one's crossfade: dropping the
+    // deck still fading out (at 0.8 of its level) would step the output, a
+    // click. The first crossfade runs to its end; the second then fades
+    // from where the first target has got to.
+    let song = "03_planetblupi_music000";
+    let setlist = song_dir(song);
+    let full = reference(&setlist);
+    let (player, mut engine, _) = offline_player(&setlist, ENGINE_HZ);
+    player.set_auto_advance(false);
+    player.play_song(0);
+    let (before, first, second) = (100_000usize, 300_000u64, 500_000u64);
+    let mut out = Vec::new();
+    render_frames(&player, &mut engine, before, &mut out);
+    seek_cued(&player, &mut engine, first);
+    render_frames(&player, &mut engine, 200, &mut out);
+    seek_cued(&player, &mut engine, second);
+    out.extend(render_until_stopped(&player, &mut engine, 512, u64::MAX));
+    let xf = CROSSFADE_FRAMES as usize;
+    let (first, second) = (first as usize, second as usize);
+    assert_eq!(
+        out.len() / 2,
+        before + xf + full.len() / 2 - second,
+        "length after the seeks"
+    );
+    check_crossfade(&out, before, &full, before, &full, first, "first seek");
+    check_seam(
+        &out,
+        before + xf,
+        &full,
+        first + xf,
+        &full,
+        second,
+        "second seek, after the first crossfade",
+    );
 }
 
 fn two_song_setlist(dir: &Path) -> PathBuf {

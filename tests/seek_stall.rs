@@ -84,6 +84,22 @@ fn a_seek_during_the_previous_seeks_crossfade_gets_its_slots() {
     // 682 frames before a chunk boundary: the gate spans two chunks.
     let target = 70 * u64::from(CHUNK_FRAMES) - 682;
     seek_cued(&player, &mut engine, target);
+    // While the first crossfade still runs, the loader gives the pending
+    // deck every chunk its gate needs.
+    settle(&player);
+    let mut gate = [trax::engine::GateStem::default(); trax::bridge::MAX_STEMS];
+    let stems = engine.pending_gate(&mut gate);
+    let short: Vec<_> = gate[..stems]
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.playable && g.gate_ready_frames < trax::engine::START_GATE_FRAMES)
+        .map(|(stem, g)| (stem, g.gate_ready_frames))
+        .collect();
+    assert!(
+        stems > 0 && short.is_empty(),
+        "the loader settled with the pending deck's gate short (stem, frames ready): {short:?}\n{}",
+        offline::stall_report(&player, &engine)
+    );
     render_frames_within(
         &player,
         &mut engine,
@@ -92,9 +108,12 @@ fn a_seek_during_the_previous_seeks_crossfade_gets_its_slots() {
         &mut out,
         Duration::from_secs(10),
     );
+    // The seek waited for the running crossfade to end (441 frames at
+    // 44.1 kHz, 64 of them rendered), then landed.
+    let waited = 44_100 / 100 - 64;
     assert_eq!(
         engine.position_frames(),
-        Some(target + 4096),
+        Some(target + 4096 - waited),
         "the second seek landed and plays on"
     );
 }
@@ -126,22 +145,25 @@ fn seek_every(song_dir: &Path, rate: u32, block: usize, every_secs: f64, seed: u
     player.set_auto_advance(false);
     player.play_song(0);
     let mut out = Vec::new();
-    // (output frame where the seek was taken, its target)
-    let mut seeks: Vec<(usize, u64)> = Vec::with_capacity(SEEKS);
+    // (output frame where the seek was cued, its target, whether a song
+    // was playing then)
+    let mut seeks: Vec<(usize, u64, bool)> = Vec::with_capacity(SEEKS);
     let hi = length.saturating_sub(2 * u64::from(rate)).max(1);
     for _ in 0..SEEKS {
         render_frames(&player, &mut engine, block, every, &mut out);
         let target = rng.gen_range(0..hi);
+        let playing = engine.position_frames().is_some();
         seek_cued(&player, &mut engine, target);
-        seeks.push((out.len() / 2, target));
+        seeks.push((out.len() / 2, target, playing));
     }
     let tail = render_until_stopped(&player, &mut engine, block, u64::MAX);
     out.extend_from_slice(&tail);
 
     let frames = out.len() / 2;
     let mut compared = 0;
-    for (n, &(at, target)) in seeks.iter().enumerate() {
-        let until = seeks.get(n + 1).map_or(frames, |next| next.0);
+    let landed = landings(&seeks, crossfade);
+    for (n, &(at, target)) in landed.iter().enumerate() {
+        let until = landed.get(n + 1).map_or(frames, |next| next.0);
         for k in crossfade..until.saturating_sub(at) {
             let src = target + k as u64;
             for c in 0..2 {
@@ -153,7 +175,7 @@ fn seek_every(song_dir: &Path, rate: u32, block: usize, every_secs: f64, seed: u
                 };
                 assert!(
                     (got - want).abs() <= tolerance,
-                    "{what}: seek {n} to frame {target} (taken at output frame {at}): output \
+                    "{what}: landed seek {n} to frame {target} (at output frame {at}): output \
                      frame {} is {got}, the seek-free render has {want} (channel {c})",
                     at + k
                 );
@@ -168,6 +190,30 @@ fn seek_every(song_dir: &Path, rate: u32, block: usize, every_secs: f64, seed: u
     );
     assert_eq!(player.engine_stats().underrun_blocks(), 0, "{what}");
     compared
+}
+
+/// Where each seek landed, from where it was cued: a seek cued while the
+/// previous one's crossfade runs waits for that crossfade to end (dropping
+/// the deck still fading out would click), and a seek replaced by another
+/// before it landed never lands. A seek made before the song played starts
+/// it (a fade-in, no crossfade to wait for). `seeks` = (output frame where
+/// the seek was cued, target, whether a song was playing), in order;
+/// returns (output frame where it landed, target).
+fn landings(seeks: &[(usize, u64, bool)], crossfade: usize) -> Vec<(usize, u64)> {
+    let mut landed: Vec<(usize, u64)> = Vec::with_capacity(seeks.len());
+    // Output frame where the last landing's crossfade ends.
+    let mut crossfade_until = 0;
+    for (n, &(at, target, playing)) in seeks.iter().enumerate() {
+        let land = at.max(crossfade_until);
+        let replaced = seeks.get(n + 1).is_some_and(|&(next, _, _)| next <= land);
+        if !replaced {
+            landed.push((land, target));
+            if playing {
+                crossfade_until = land + crossfade;
+            }
+        }
+    }
+    landed
 }
 
 /// Whether the whole matrix runs (`TRAX_FULL_MATRIX=1`: 144 renders, about

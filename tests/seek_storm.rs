@@ -20,11 +20,15 @@ const RATES_HZ: [u32; 3] = [44_100, 48_000, 96_000];
 const BLOCKS_FRAMES: [usize; 2] = [64, 2027];
 const SEEKS_PER_STORM: usize = 40;
 
-/// One seek as the engine took it: at output frame `at`, to `target`;
-/// `asked_at` is where its burst began (a seek it replaced, if any).
+/// One seek as the engine took it: landed at output frame `landed_at`, to
+/// `target`.
 struct Seek {
+    /// Output frame where the seek (or the one it replaced) was asked for.
     asked_at: usize,
-    at: usize,
+    /// Output frame where it landed: where it was cued, or where the
+    /// crossfade of the seek it replaced ended (a seek waits for a running
+    /// crossfade, see engine/render.rs).
+    landed_at: usize,
     target: u64,
 }
 
@@ -61,17 +65,26 @@ fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance:
         // Every third seek replaces one still loading: the first target
         // is cued, then (after 0 or 1 block) the real one.
         let asked_at = out.len() / 2;
+        // The replaced seek lands at once when a block is rendered after
+        // it (offline, the engine waits for its gate); if a song was
+        // playing, it crossfades, and the real one waits for that
+        // crossfade to end (after a song's end it fades in instead).
+        let mut crossfade_until = 0;
         if i % 3 == 2 {
+            let playing = engine.position_frames().is_some();
             seek_cued(&player, &mut engine, rng.gen_range(0..length));
             if rng.gen_bool(0.5) {
                 render_frames(&player, &mut engine, block, block, &mut out);
+                if playing {
+                    crossfade_until = asked_at + crossfade;
+                }
             }
         }
         println!("  seek {i} to frame {target} of {length}");
         seek_cued(&player, &mut engine, target);
         seeks.push(Seek {
             asked_at,
-            at: out.len() / 2,
+            landed_at: crossfade_until.max(out.len() / 2),
             target,
         });
         let gap = rng.gen_range(settle + block..rate as usize / 2);
@@ -85,10 +98,10 @@ fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance:
     let mut compared = 0usize;
     for (n, s) in seeks.iter().enumerate() {
         let until = seeks.get(n + 1).map_or(frames, |next| next.asked_at);
-        for k in settle..until - s.at {
+        for k in settle..until - s.landed_at {
             let src = s.target + k as u64;
             for c in 0..2 {
-                let got = out[(s.at + k) * 2 + c];
+                let got = out[(s.landed_at + k) * 2 + c];
                 let want = if src < length {
                     reference[src as usize * 2 + c]
                 } else {
@@ -101,11 +114,11 @@ fn storm(song_dir: &Path, rate: u32, block: usize, reference: &[f32], tolerance:
                 };
                 assert!(
                     ok,
-                    "{what}: seek {n} to frame {} (made at output frame {}): \
+                    "{what}: seek {n} to frame {} (landed at output frame {}): \
                      output frame {} is {got}, the seek-free render ({length} frames) has {want} (channel {c})",
                     s.target,
-                    s.at,
-                    s.at + k
+                    s.landed_at,
+                    s.landed_at + k
                 );
             }
             compared += 1;

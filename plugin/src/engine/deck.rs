@@ -186,20 +186,24 @@ impl Engine {
     /// Makes the pending deck audible.
     pub(super) fn take_pending(&mut self, sl: &EngineSetlist, p: usize) {
         self.pending = None;
-        let DeckRole::Cued(action) = self.decks[p].role else {
+        if !matches!(self.decks[p].role, DeckRole::Cued(_)) {
             return;
-        };
+        }
         self.reset_gains(sl, p);
         let mid_song = self.decks[p].position_frames > 0;
-        match (action, self.active) {
-            (CueAction::Switch, Some(a)) if self.transport == Transport::Playing => {
+        // While a song plays, any start crossfades from it, whether the
+        // loader cued a switch or a start (its view of the transport may
+        // lag the engine's by a wake-up): cutting the playing deck would
+        // click.
+        match self.active {
+            Some(a) if self.transport == Transport::Playing => {
                 if let Some(old) = self.crossfade.take() {
                     self.release(old.from);
                 }
                 self.decks[a].role = DeckRole::FadingOut;
                 self.crossfade = Some(Crossfade { from: a, done: 0 });
             }
-            (_, active) => {
+            active => {
                 if let Some(a) = active {
                     self.release(a);
                 }

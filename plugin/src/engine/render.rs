@@ -36,7 +36,14 @@ impl Engine {
                     self.decks[p].position_frames =
                         sync.frame + now.saturating_sub(sync.since_clock_frames);
                 }
-                if self.gate_open(sl, p) {
+                // A start or seek made during a crossfade waits for it to
+                // end (at most `crossfade_frames`): taking it now would drop
+                // the deck still fading out at part of its level, a click.
+                let waits_for_crossfade =
+                    self.crossfade.is_some() && self.transport == Transport::Playing;
+                if waits_for_crossfade {
+                    // The segment below ends where the crossfade does.
+                } else if self.gate_open(sl, p) {
                     self.take_pending(sl, p);
                 } else if offline {
                     return done;
