@@ -159,7 +159,13 @@ pub(crate) fn fuzz(extra: &[String]) -> Result<()> {
     }
     // With the test build's features (the suite's dev-dependency asks for
     // assert_process_allocs, the standalone for standalone): every
-    // dependency is then the test build's, compiled once.
+    // dependency is then the test build's, compiled once, provided that
+    // trax-fuzz's own dependencies unify to the same features as
+    // `cargo test --workspace` does (fuzz/Cargo.toml lists the ones added
+    // for that). To check after a dependency change, compare
+    // `cargo tree --workspace -e normal,build,dev -f '{p}|{f}' --prefix none`
+    // with `cargo tree -p trax-fuzz --features <these> -e normal,build
+    // -f '{p}|{f}' --prefix none`: only trax-fuzz may differ.
     let mut build = cargo();
     build
         .args(["build", "-p", "trax-fuzz", "--bins", "--features"])
