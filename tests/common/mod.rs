@@ -36,6 +36,8 @@ pub fn process(engine: &mut Engine, l: &mut [f32], r: &mut [f32]) -> usize {
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+// The benches include this module too and use neither.
+#[allow(unused_imports)]
 pub use offline::{render_frames, render_frames_within};
 use trax::engine::Engine;
 use trax::loader::cursor::StemCursor;
