@@ -197,6 +197,10 @@ impl Engine {
         // click.
         match self.active {
             Some(a) if self.transport == Transport::Playing => {
+                // Never runs while render_with holds a pending deck back
+                // until the running crossfade ends; kept so that a future
+                // caller cannot leave a fading deck behind (a leaked deck
+                // is worse than a cut fade).
                 if let Some(old) = self.crossfade.take() {
                     self.release(old.from);
                 }
