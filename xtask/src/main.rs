@@ -19,6 +19,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+mod ardour;
 mod fuzz;
 mod long_runs;
 
@@ -99,6 +100,7 @@ fn main() -> Result<()> {
         Some("stress") => stress(&args[1..]),
         Some("soak") => soak(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("ardour") => ardour::ardour(&args[1..]),
         Some("bundle") | Some("bundle-universal") => {
             ensure_system_packages(BUILD_PACKAGES)?;
             nice_plug_xtask::main_with_args("cargo xtask", args)
@@ -110,6 +112,7 @@ fn main() -> Result<()> {
                  \x20      cargo xtask stress [render options]  demo at real time, seek every 2 s, both cores loaded\n\
                  \x20      cargo xtask soak [soak options]      one hour at real time on 20 songs x 30 stems (trax soak)\n\
                  \x20      cargo xtask fuzz [SECS] [TARGET...]  run every fuzz target (or those named) SECS seconds each (60)\n\
+                 \x20      cargo xtask ardour [--bundle PATH] [--seconds N]  bounce trax.vst3 in headless Ardour 7, compare with trax render\n\
                  \x20      cargo xtask bundle trax [--release]  build target/bundled/trax.clap and trax.vst3"
             );
             bail!("unknown or missing xtask command")
