@@ -44,7 +44,7 @@ fn main() {
     assert!(trax.start(RATE_HZ, false));
     let params = Arc::clone(trax.params_arc());
     let shared = Arc::clone(trax.shared());
-    params.gain.smoothed.reset(params.gain.value());
+    params.gain_db.smoothed.reset(params.gain_db.value());
     params.setlist.replace(song.to_string_lossy().into_owned());
     shared.wake_control();
     let start = Instant::now();

@@ -10,7 +10,12 @@
 //! 192 kHz and odd rates with blocks 1 and 16384 render exactly;
 //! instantiation and state loads are fast and touch no file; a missing
 //! setlist or stem is logged (stderr, read from a child process) and the
-//! rest plays exactly; a note before the setlist loaded plays once it is.
+//! rest plays exactly; a note before the setlist loaded plays once it is;
+//! a session saved while playing reopens silent. Follow host from pre-roll
+//! positions starts on host frame 0 exactly; a bounce in the realtime
+//! process mode at full speed (Ardour's export) is `trax render` bit for
+//! bit, and realtime bursts never wait; a preset load that sets every
+//! parameter at once does not allocate.
 //!
 //! Debugging: `TRAX_CLAP=/path/to/trax.clap` loads another bundle,
 //! `TRAX_CLAP_MATRIX="48000:512,96000:1"` runs only those render cells and
@@ -23,8 +28,11 @@
 //! CI), when they print "SKIPPED: ..." and pass.
 //!
 //! Modules: [`render`] (the render matrix), [`follow`] (host transport at
-//! real time), [`lifecycle`] (activations, rates, instantiation, moved
-//! files, early starts); [`paced`] holds the realtime helpers.
+//! real time), [`preroll`] (follow from negative positions), [`bounce`]
+//! (bounces without the offline flag, realtime bursts), [`lifecycle`]
+//! (activations, rates, instantiation, moved files), [`early_start`]
+//! (starts before the setlist loaded, reopened sessions); [`paced`] and
+//! [`drive`] hold the realtime helpers and the host timeline.
 
 use crate::common;
 
@@ -122,14 +130,19 @@ fn key_for_song(inst: &mut ClapInstance, song: usize) -> u8 {
     base + song as u8
 }
 
+mod bounce;
+mod drive;
+mod early_start;
 mod follow;
 mod gui;
 mod lifecycle;
 mod main_thread;
 mod paced;
+mod preroll;
 mod render;
 mod reset;
 
+use drive::*;
 use paced::*;
 use render::{best_lag, compare_run, plugin_render, render_note};
 
@@ -152,7 +165,7 @@ fn ports_params_and_plugin_id() {
         "note input port 0 with the CLAP dialect: {ports:?}"
     );
     let params = inst.params();
-    for id in ["play", "song", "gain", "follow", "base_note"] {
+    for id in ["play", "song", "gain_db", "follow", "base_note"] {
         assert!(
             params.iter().any(|p| p.id == param_hash(id)),
             "no parameter {id:?} (id {}) in {params:?}",
@@ -287,6 +300,81 @@ fn empty_and_random_state_is_refused() {
             assert!(!inst.load_state(&blobs[3]), "blob 3 accepted while active");
         }
     }
+}
+
+/// A preset load while playing (a state whose every parameter differs,
+/// loaded on the main thread) and then every parameter set at once in one
+/// block, as hosts do when a session or preset loads: under nice-plug's
+/// allocation checker (the test bundle aborts on an allocation in
+/// `process()`), ten times over; the output stays finite.
+#[test]
+fn preset_load_setting_every_parameter_at_once_does_not_allocate() {
+    let Some(bundle) = load_bundle("preset_load_setting_every_parameter_at_once_does_not_allocate")
+    else {
+        return;
+    };
+    let setlist = corpus_setlist();
+    let mut inst = new_instance(&bundle);
+    set_setlist(&mut inst, &setlist);
+    let params: Vec<ParamInfo> = inst
+        .params()
+        .into_iter()
+        .filter(|p| !p.is_read_only())
+        .collect();
+    assert!(
+        params.len() < 32,
+        "{} parameters: the plugin must not add hidden MIDI parameters",
+        params.len()
+    );
+    let key = key_for_song(&mut inst, 0);
+    inst.activate(48_000.0, 512, false).expect("activate");
+    let mut rng = StdRng::seed_from_u64(0x7e5e7);
+    inst.process(
+        512,
+        &[HostEvent::NoteOn {
+            time: 0,
+            key,
+            velocity: 1.0,
+        }],
+    )
+    .expect("process");
+    for round in 0..10 {
+        // A preset: the plugin's state with every parameter changed.
+        for p in &params {
+            inst.param_flush(&[HostEvent::ParamValue {
+                time: 0,
+                id: p.id,
+                value: random_value(&mut rng, p),
+            }])
+            .expect("param_flush");
+        }
+        let preset = inst.save_state().expect("save_state");
+        for _ in 0..4 {
+            let out = inst.process(512, &[]).expect("process");
+            check_clean(&out[0], "after the preset's parameters");
+        }
+        assert!(inst.load_state(&preset), "round {round}: preset refused");
+        // Then every parameter at once, in one block, as a host sends its
+        // session's values.
+        let all: Vec<HostEvent> = params
+            .iter()
+            .map(|p| HostEvent::ParamValue {
+                time: 0,
+                id: p.id,
+                value: random_value(&mut rng, p),
+            })
+            .collect();
+        let out = inst.process(512, &all).expect("process");
+        check_clean(&out[0], "the block setting every parameter");
+        for _ in 0..8 {
+            let out = inst.process(512, &[]).expect("process");
+            check_clean(&out[0], "after the preset load");
+        }
+    }
+    eprintln!(
+        "preset loads: {} parameters set at once 10 times while playing, no allocation",
+        params.len()
+    );
 }
 
 /// One random parameter value in the parameter's CLAP range.

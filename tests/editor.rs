@@ -46,7 +46,7 @@ impl Rig {
         assert!(trax.start(RATE_HZ, true));
         // What a wrapper does at activation: the gain smoother starts at
         // the parameter's value (it is 0 before).
-        let gain = &trax.params_arc().gain;
+        let gain = &trax.params_arc().gain_db;
         gain.smoothed.reset(gain.value());
         let mut editor = TraxEditor::new(Arc::clone(trax.params_arc()), Arc::clone(trax.shared()));
         editor.set_gui_context(immediate_gui_context());

@@ -111,8 +111,15 @@ fn tools_or_skip(test: &str) -> Option<PathBuf> {
 }
 
 /// Runs `tests/hosts/vst3_render.py`: `note` at frame 0, [`RENDER_SECS`] at
-/// `rate`; returns interleaved stereo and the script's report line.
-fn host_render(bundle: &Path, setlist: &Path, note: u8, rate: u32) -> (Vec<f32>, String) {
+/// `rate` (`set_all`: every parameter set at once before); returns
+/// interleaved stereo and the script's report line.
+fn host_render(
+    bundle: &Path,
+    setlist: &Path,
+    note: u8,
+    rate: u32,
+    set_all: bool,
+) -> (Vec<f32>, String) {
     let out = std::env::temp_dir().join(format!(
         "trax-vst3-{}-{note}-{rate}.f32",
         std::process::id()
@@ -125,6 +132,7 @@ fn host_render(bundle: &Path, setlist: &Path, note: u8, rate: u32) -> (Vec<f32>,
         .arg(RENDER_SECS.to_string())
         .arg(rate.to_string())
         .arg(&out)
+        .args(set_all.then_some("set-all"))
         .output()
         .expect("run python3");
     let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
@@ -178,15 +186,28 @@ fn best_lag(out: &[f32], reference: &[f32]) -> (usize, f32) {
 }
 
 /// Renders song `song` (0-based) of the demo setlist in pedalboard from
-/// note `BASE_NOTE + song` at `rate`, and checks it against the reference.
-fn check_song(test: &str, song: usize, rate: u32) {
+/// note `BASE_NOTE + song` at `rate` (`set_all`: every parameter set at
+/// once first), and checks it against the reference.
+fn check_song(test: &str, song: usize, rate: u32, set_all: bool) {
     let Some(bundle) = tools_or_skip(test) else {
         return;
     };
     let t = Instant::now();
     let setlist = root().join("assets/demo/setlist.toml");
     let note = BASE_NOTE + song as u8;
-    let (out, host_report) = host_render(&bundle, &setlist, note, rate);
+    let (out, host_report) = host_render(&bundle, &setlist, note, rate, set_all);
+    // No hidden parameters: VST3 carries no MIDI CC or program change, and
+    // nice-plug's emulation of them is 2080 parameters hosts list and send.
+    let param_count: usize = host_report
+        .split(" parameters")
+        .next()
+        .and_then(|r| r.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(usize::MAX);
+    assert!(
+        param_count < 32,
+        "{test}: the VST3 plugin shows {param_count} parameters [{host_report}]"
+    );
     let compare = COMPARE_SECS * rate as usize;
     let reference = reference_render(&setlist, song, rate, compare);
     assert!(
@@ -236,16 +257,30 @@ fn check_song(test: &str, song: usize, rate: u32) {
 
 #[test]
 fn note_36_plays_song_1() {
-    check_song("note_36_plays_song_1", 0, 48_000);
+    check_song("note_36_plays_song_1", 0, 48_000, false);
+}
+
+/// A session load in a VST3 host: the preset, then every parameter set at
+/// once (pedalboard sends them in one block) before the note; the debug
+/// bundle's allocation checker aborts the host on an allocation in
+/// `process()`.
+#[test]
+fn every_parameter_set_at_once_then_note_36_plays_song_1() {
+    check_song(
+        "every_parameter_set_at_once_then_note_36_plays_song_1",
+        0,
+        48_000,
+        true,
+    );
 }
 
 #[test]
 fn note_37_plays_song_2() {
-    check_song("note_37_plays_song_2", 1, 48_000);
+    check_song("note_37_plays_song_2", 1, 48_000, false);
 }
 
 /// Another host rate: the plugin restarts its engine at 44.1 kHz.
 #[test]
 fn note_38_plays_song_3_at_44k1() {
-    check_song("note_38_plays_song_3_at_44k1", 2, 44_100);
+    check_song("note_38_plays_song_3_at_44k1", 2, 44_100, false);
 }

@@ -28,7 +28,7 @@ pub mod setlist;
 
 pub use engine::{Engine, EngineConfig, ProcessMode};
 pub use player::{Player, PlayerConfig, PlayerError};
-pub use plugin::Trax;
+pub use plugin::{Trax, TraxVst3};
 
 // The setlist and source limits must fit a chunk key's fields, or two
 // chunks could share a key (engine rates go up to 768 kHz).

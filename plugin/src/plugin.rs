@@ -6,13 +6,15 @@
 //! Threads: the host's main thread creates and activates the plugin and
 //! restores state; [`control`]'s thread reads and probes the setlist;
 //! `process()` runs on the audio thread and only calls the engine's
-//! realtime-safe methods. Offline (a host's bounce) `process()` waits for the
-//! loader instead of playing silence, so renders are exact.
+//! realtime-safe methods. Offline (a host's bounce: flagged by the host, or
+//! detected from the pace of its calls by [`pace`]) `process()` waits for
+//! the loader instead of playing silence, so renders are exact.
 #![allow(unsafe_code)] // nice-plug's export macros define the C entry points.
 
 pub mod auto_master;
 pub mod control;
 pub mod gui_commands;
+pub mod pace;
 pub mod params;
 mod requests;
 
@@ -28,29 +30,41 @@ use control::{load_state, ControlThread, Shared};
 use gui_commands::{gui_queue, GuiCommand};
 use params::TraxParams;
 use requests::{
-    follow_transport, gui_command, new_setlist, note_on, param_changes, play_held, FollowState,
-    RtState,
+    follow_transport, gui_command, new_setlist, note_on, param_changes, play_held, restored_state,
+    start_at_zero, FollowState, RtState,
 };
 
 /// Offline, how long `process()` waits for the loader (a setlist being
 /// probed, a song start) before it gives up and renders what it has.
 pub const OFFLINE_WAIT_LIMIT: Duration = Duration::from_secs(30);
 
+/// The same limit when the host did not say it renders offline and
+/// [`pace`] found it does (each wait of a bounce detected from its pace).
+pub const PACED_WAIT_LIMIT: Duration = Duration::from_secs(5);
+
 pub use params::set_initial_setlist;
 
 /// The plugin: a sampler-style instrument that plays the setlist's songs,
-/// streamed from disk, on its stereo main output.
+/// streamed from disk, on its stereo main output. `MIDI_CCS` chooses the
+/// MIDI it takes (see [`Trax`] and [`TraxVst3`]).
 ///
 /// MIDI: note-on `base_note + n` starts song `n + 1` (1-based) from its
-/// start at the note's frame; program change `p` cues song `p + 1`; note-offs
-/// are ignored (a backing track plays on).
-pub struct Trax {
+/// start at the note's frame; program change `p` cues song `p + 1` (where
+/// the format carries program changes); note-offs are ignored (a backing
+/// track plays on).
+pub struct TraxPlugin<const MIDI_CCS: bool> {
     params: Arc<TraxParams>,
     shared: Arc<Shared>,
     control: Option<ControlThread>,
     engine: Option<Engine>,
     rate_hz: u32,
+    /// Whether `process()` waits for the loader: the host said it renders
+    /// offline ([`Self::host_offline`]) or [`Self::pace`] found it does.
     offline: bool,
+    /// The host's offline flag (VST3 process mode, CLAP render mode).
+    host_offline: bool,
+    /// The pace of the host's `process()` calls.
+    pace: pace::Pace,
     /// Audio-thread state.
     rt: RtState,
     /// The editor's commands (the producer is in [`Shared`]).
@@ -63,7 +77,20 @@ pub struct Trax {
     retired: Vec<std::thread::JoinHandle<()>>,
 }
 
-impl Default for Trax {
+/// The CLAP plugin and the standalone: notes and the rest of MIDI 1.0
+/// (program changes cue songs). CLAP carries MIDI as events, so this adds
+/// no parameters.
+pub type Trax = TraxPlugin<true>;
+
+/// The VST3 plugin: notes only. VST3 has no MIDI program change or CC
+/// event: nice-plug would carry them as 16 x 130 hidden "MIDI Ch. N CC M"
+/// parameters, which hosts list (Ardour: 2080 read-only controls) and send
+/// all at once when a session loads, overflowing the event buffer of the
+/// audio thread (an allocation). Songs are chosen by note or by the Song
+/// parameter there.
+pub type TraxVst3 = TraxPlugin<false>;
+
+impl<const MIDI_CCS: bool> Default for TraxPlugin<MIDI_CCS> {
     fn default() -> Self {
         let params = TraxParams::default();
         let (gui_tx, gui_rx) = gui_queue();
@@ -79,6 +106,8 @@ impl Default for Trax {
             engine: None,
             rate_hz: 0,
             offline: false,
+            host_offline: false,
+            pace: pace::Pace::new(48_000),
             rt: RtState {
                 last_song_param: 1,
                 ..RtState::default()
@@ -87,7 +116,7 @@ impl Default for Trax {
     }
 }
 
-impl Trax {
+impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
     /// What the control thread reports (load state, status line, problems,
     /// the loaded setlist), for the editor.
     pub fn shared(&self) -> &Arc<Shared> {
@@ -115,6 +144,8 @@ impl Trax {
         } else {
             crate::ProcessMode::Realtime
         };
+        self.host_offline = offline;
+        self.pace = pace::Pace::new(rate_hz);
         if let (Some(engine), true) = (self.engine.as_mut(), rate_hz == self.rate_hz) {
             engine.set_mode(mode);
             self.offline = offline;
@@ -196,7 +227,13 @@ impl Trax {
         let rt = &mut self.rt;
         engine.take_commands();
         if self.offline {
-            wait_for_setlist(engine, params, &self.shared);
+            let limit = if self.host_offline {
+                OFFLINE_WAIT_LIMIT
+            } else {
+                PACED_WAIT_LIMIT
+            };
+            self.pace
+                .waited(wait_for_setlist(engine, params, &self.shared, limit));
         }
         new_setlist(engine, rt);
         play_held(engine, params, &self.shared, rt);
@@ -205,26 +242,64 @@ impl Trax {
         while let Ok(command) = self.gui_rx.pop() {
             gui_command(engine, params, rt, command);
         }
+        restored_state(params, rt, self.rate_hz);
         param_changes(engine, params, rt);
+    }
+
+    /// Takes the pace of a `process()` call of `frames` frames that starts
+    /// now: waits for the loader (offline) when the host says it renders
+    /// offline or renders faster than real time, sustained (see [`pace`]).
+    /// Realtime-safe.
+    pub fn note_pace(&mut self, frames: usize) {
+        let fast = self.pace.block(frames, Instant::now());
+        let offline = self.host_offline || fast;
+        if offline != self.offline {
+            self.offline = offline;
+            if let Some(engine) = self.engine.as_mut() {
+                engine.set_mode(if offline {
+                    crate::ProcessMode::Offline
+                } else {
+                    crate::ProcessMode::Realtime
+                });
+            }
+        }
+    }
+
+    /// Whether `process()` currently waits for the loader (the host's flag
+    /// or a pace faster than real time).
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
+    /// How long one wait for the loader may last now.
+    fn wait_limit(&self) -> Duration {
+        if self.host_offline {
+            OFFLINE_WAIT_LIMIT
+        } else {
+            PACED_WAIT_LIMIT
+        }
     }
 
     /// Renders one block (no events) after [`Self::begin_block`], with the
     /// master gain: what `process()` does for a block without MIDI.
     /// Silence before [`Self::start`].
     pub fn render_block(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let wait = self.offline.then(|| self.wait_limit());
         match self.engine.as_mut() {
-            Some(engine) => render(engine, self.offline, left, right),
+            Some(engine) => {
+                let waited = render(engine, wait, left, right);
+                self.pace.waited(waited);
+            }
             None => {
                 left.fill(0.0);
                 right.fill(0.0);
             }
         }
-        let params = &self.params;
-        apply_gain_and_sanitize(left, right, || unity_snapped(params.gain.smoothed.next()));
+        apply_master_gain(&self.params, left, right);
     }
 }
 
-impl Drop for Trax {
+impl<const MIDI_CCS: bool> Drop for TraxPlugin<MIDI_CCS> {
     fn drop(&mut self) {
         // Every thread of this plugin ends before its code may be unloaded
         // (the current control thread is stopped and joined by its own
@@ -236,7 +311,7 @@ impl Drop for Trax {
     }
 }
 
-impl Plugin for Trax {
+impl<const MIDI_CCS: bool> Plugin for TraxPlugin<MIDI_CCS> {
     const NAME: &'static str = "Trax";
     const VENDOR: &'static str = "Trax";
     const URL: &'static str = "https://example.invalid/trax";
@@ -251,8 +326,13 @@ impl Plugin for Trax {
         names: PortNames::const_default(),
     }];
 
-    // Program changes need the full MIDI level.
-    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+    // Program changes need the full MIDI level; VST3 carries it only as
+    // thousands of hidden parameters (see [`TraxVst3`]).
+    const MIDI_INPUT: MidiConfig = if MIDI_CCS {
+        MidiConfig::MidiCCs
+    } else {
+        MidiConfig::Basic
+    };
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
 
     type SysExMessage = ();
@@ -261,6 +341,10 @@ impl Plugin for Trax {
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        params::filter_state(state);
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
@@ -304,7 +388,10 @@ impl Plugin for Trax {
             return ProcessStatus::Normal;
         };
         let (left, right): (&mut [f32], &mut [f32]) = (left, right);
+        self.note_pace(frames);
         self.begin_block();
+        self.rt.play_echo_frames = self.rt.play_echo_frames.saturating_sub(frames as u64);
+        let wait = self.offline.then(|| self.wait_limit());
         let Some(engine) = self.engine.as_mut() else {
             left.fill(0.0);
             right.fill(0.0);
@@ -312,21 +399,29 @@ impl Plugin for Trax {
         };
         let params = &self.params;
         let rt = &mut self.rt;
-        follow_transport(engine, params, rt, context.transport(), frames);
+        // The frame where the host crosses position 0 with a song armed.
+        let mut zero_at = follow_transport(engine, params, rt, context.transport(), frames);
 
         let base_note = params.base_note.value();
         let mut at = 0usize;
+        let mut waited = Duration::ZERO;
         while let Some(event) = context.next_event() {
             let t = (event.timing() as usize).min(frames);
+            if let Some(z) = zero_at.filter(|&z| z <= t) {
+                waited += render(engine, wait, &mut left[at..z], &mut right[at..z]);
+                at = z;
+                start_at_zero(engine, rt);
+                zero_at = None;
+            }
             if t > at {
-                render(engine, self.offline, &mut left[at..t], &mut right[at..t]);
+                waited += render(engine, wait, &mut left[at..t], &mut right[at..t]);
                 at = t;
             }
             match event {
                 NoteEvent::NoteOn { key, velocity, .. } if velocity > 0.0 => {
                     let song = key.number().map_or(-1, |k| i32::from(k) - base_note);
                     if let Ok(song) = usize::try_from(song) {
-                        note_on(engine, self.offline, params, &self.shared, rt, song);
+                        waited += note_on(engine, wait, params, &self.shared, rt, song);
                     }
                 }
                 NoteEvent::MidiProgramChange { program, .. } => {
@@ -336,10 +431,16 @@ impl Plugin for Trax {
                 _ => {}
             }
         }
-        if at < frames {
-            render(engine, self.offline, &mut left[at..], &mut right[at..]);
+        if let Some(z) = zero_at.filter(|&z| z >= at) {
+            waited += render(engine, wait, &mut left[at..z], &mut right[at..z]);
+            at = z;
+            start_at_zero(engine, rt);
         }
-        apply_gain_and_sanitize(left, right, || unity_snapped(params.gain.smoothed.next()));
+        if at < frames {
+            waited += render(engine, wait, &mut left[at..], &mut right[at..]);
+        }
+        apply_master_gain(params, left, right);
+        self.pace.waited(waited);
         ProcessStatus::Normal
     }
 
@@ -354,30 +455,35 @@ impl Plugin for Trax {
     }
 }
 
-/// `gain`, or exactly 1 within 2^-22 of it: VST3 hosts hand parameters
-/// back normalised, and the skewed dB range does not map 0 dB back to
-/// exactly 1.0 (0.99999994), which would make every sample differ from the
-/// source by one LSB of f32.
-#[inline]
-fn unity_snapped(gain: f32) -> f32 {
-    if (gain - 1.0).abs() < 2.4e-7 {
-        1.0
+/// The master gain (`gain_db`, smoothed) on `left`/`right`, and the
+/// output's sanitising. 0 dB is exactly unity (10^0): a host that hands
+/// the parameter back normalised lands on its 0.1 dB step. Realtime-safe.
+fn apply_master_gain(params: &TraxParams, left: &mut [f32], right: &mut [f32]) {
+    let smoothed = &params.gain_db.smoothed;
+    if smoothed.is_smoothing() {
+        apply_gain_and_sanitize(left, right, || util::db_to_gain(smoothed.next()));
     } else {
-        gain
+        let gain = util::db_to_gain(smoothed.next());
+        apply_gain_and_sanitize(left, right, || gain);
     }
 }
 
-/// Renders `left`/`right` (one channel each, the same frames). Offline,
-/// waits for the loader where data is not resident, up to
-/// [`OFFLINE_WAIT_LIMIT`]; then (and always in realtime) late data is
-/// silence. Nothing playing is silence.
+/// Renders `left`/`right` (one channel each, the same frames). Offline
+/// (`wait`: the limit of one wait), waits for the loader where data is not
+/// resident, up to the limit; then (and always in realtime) late data is
+/// silence. Nothing playing is silence. Returns the time spent waiting.
 #[allow(clippy::disallowed_methods)] // Offline only: sleeping is waiting for the loader.
-fn render(engine: &mut Engine, offline: bool, left: &mut [f32], right: &mut [f32]) {
+fn render(
+    engine: &mut Engine,
+    wait: Option<Duration>,
+    left: &mut [f32],
+    right: &mut [f32],
+) -> Duration {
     let n = left.len().min(right.len());
     let mut done = engine.process(&mut left[..n], &mut right[..n]);
-    if done >= n || !offline {
-        return;
-    }
+    let Some(limit) = wait.filter(|_| done < n) else {
+        return Duration::ZERO;
+    };
     let start = Instant::now();
     while done < n {
         if !engine.is_waiting() {
@@ -385,16 +491,16 @@ fn render(engine: &mut Engine, offline: bool, left: &mut [f32], right: &mut [f32
             // silence, through the auto-master's delay like any frame (what
             // it still holds comes out, and its latency stays constant).
             engine.render_tail(&mut left[done..n], &mut right[done..n]);
-            return;
+            return start.elapsed();
         }
-        if start.elapsed() > OFFLINE_WAIT_LIMIT {
+        if start.elapsed() > limit {
             // Give up: render the rest as realtime would (late data is
             // silence, counted as underruns in the engine's stats).
             engine.stop_waiting();
             engine.set_mode(crate::ProcessMode::Realtime);
             engine.process(&mut left[done..n], &mut right[done..n]);
             engine.set_mode(crate::ProcessMode::Offline);
-            return;
+            return start.elapsed();
         }
         let got = engine.process(&mut left[done..n], &mut right[done..n]);
         if got == 0 {
@@ -402,25 +508,35 @@ fn render(engine: &mut Engine, offline: bool, left: &mut [f32], right: &mut [f32
         }
         done += got;
     }
+    start.elapsed()
 }
 
-/// Offline: while the control thread is loading the setlist, wait for it
-/// (a bounce must not start before its songs exist).
+/// Offline: while the control thread is loading the setlist, wait for it,
+/// up to `limit` (a bounce must not start before its songs exist).
+/// Returns the time spent waiting.
 #[allow(clippy::disallowed_methods)] // Offline only.
-pub(super) fn wait_for_setlist(engine: &mut Engine, params: &TraxParams, shared: &Shared) {
+pub(super) fn wait_for_setlist(
+    engine: &mut Engine,
+    params: &TraxParams,
+    shared: &Shared,
+    limit: Duration,
+) -> Duration {
+    let loading = |engine: &Engine| {
+        shared.is_loading(params.setlist.version())
+            || (shared.load_state() == load_state::READY && engine.song_count() == 0)
+    };
+    if !loading(engine) {
+        return Duration::ZERO;
+    }
     let start = Instant::now();
-    while shared.is_loading(params.setlist.version())
-        || (shared.load_state() == load_state::READY && engine.song_count() == 0)
-    {
-        if start.elapsed() > OFFLINE_WAIT_LIMIT {
-            return;
-        }
+    while loading(engine) && start.elapsed() <= limit {
         std::thread::sleep(Duration::from_micros(250));
         engine.take_commands();
     }
+    start.elapsed()
 }
 
-impl ClapPlugin for Trax {
+impl<const MIDI_CCS: bool> ClapPlugin for TraxPlugin<MIDI_CCS> {
     const CLAP_ID: &'static str = "org.trax.trax";
     const CLAP_DESCRIPTION: Option<&'static str> =
         Some("Plays multi-stem setlists streamed from disk (backing tracks)");
@@ -433,11 +549,11 @@ impl ClapPlugin for Trax {
     ];
 }
 
-impl Vst3Plugin for Trax {
+impl<const MIDI_CCS: bool> Vst3Plugin for TraxPlugin<MIDI_CCS> {
     const VST3_CLASS_ID: [u8; 16] = *b"TraxSetlistPlayr";
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
         &[Vst3SubCategory::Instrument, Vst3SubCategory::Sampler];
 }
 
 nice_export_clap!(Trax);
-nice_export_vst3!(Trax);
+nice_export_vst3!(TraxVst3);

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Render trax.vst3 in Spotify's pedalboard (a JUCE VST3 host) from one MIDI note.
 
-usage: vst3_render.py BUNDLE SETLIST NOTE SECONDS RATE OUT
+usage: vst3_render.py BUNDLE SETLIST NOTE SECONDS RATE OUT [set-all]
 
 Loads BUNDLE (a trax.vst3 folder), points the plugin's persisted `setlist`
 field at SETLIST through VST3 state, sends note-on NOTE (velocity 100) at
 frame 0 and renders SECONDS of stereo at RATE Hz in 512-frame blocks. OUT
-gets the raw output: little-endian f32, interleaved stereo. Used by
-tests/vst3.rs; exits nonzero with a message on any error.
+gets the raw output: little-endian f32, interleaved stereo. With `set-all`,
+every parameter is also set (to another value, then back to its own) before
+the render, as a host restoring a session sends them all at once. Prints
+the parameter count. Used by tests/vst3.rs; exits nonzero with a message on
+any error.
 """
 import json
 import struct
@@ -23,15 +26,9 @@ def fail(msg):
 try:
     import numpy as np
     import pedalboard
-    from pedalboard._pedalboard import _PythonExternalPluginMixin
 except ImportError as e:
     fail(f"{e}; install it with `python3 -m pip install pedalboard` (pulls numpy)")
 
-# pedalboard reads every parameter's value texts (1001 getText calls each) on
-# load and on any attribute assignment; trax's VST3 has ~2085 parameters (the
-# 16x130 MIDI CC parameters nice-plug adds), ~45 s in a debug build. Nothing
-# here uses pedalboard's parameter attributes, so skip that scan.
-_PythonExternalPluginMixin.__set_initial_parameter_values__ = lambda self, values: None
 
 
 def vstpreset(class_id: bytes, comp: bytes) -> bytes:
@@ -41,9 +38,10 @@ def vstpreset(class_id: bytes, comp: bytes) -> bytes:
 
 
 def main():
-    if len(sys.argv) != 7:
-        fail("usage: vst3_render.py BUNDLE SETLIST NOTE SECONDS RATE OUT")
-    bundle, setlist, note, secs, rate, out = sys.argv[1:]
+    if len(sys.argv) not in (7, 8) or (len(sys.argv) == 8 and sys.argv[7] != "set-all"):
+        fail("usage: vst3_render.py BUNDLE SETLIST NOTE SECONDS RATE OUT [set-all]")
+    bundle, setlist, note, secs, rate, out = sys.argv[1:7]
+    set_all = len(sys.argv) == 8
     note, secs, rate = int(note), float(secs), int(rate)
 
     t0 = time.monotonic()
@@ -65,6 +63,13 @@ def main():
     # same parameter scan; call the property's setter directly.
     pedalboard.VST3Plugin.preset_data.__set__(plugin, vstpreset(cur[8:40], json.dumps(state).encode()))
 
+    params = plugin.parameters
+    if set_all:
+        for p in params.values():
+            own = p.raw_value
+            p.raw_value = 1.0 if own < 0.5 else 0.0
+            p.raw_value = own
+
     t1 = time.monotonic()
     audio = plugin([(bytes([0x90, note, 100]), 0.0)], duration=secs, sample_rate=rate,
                    num_channels=2, buffer_size=512, reset=True)
@@ -72,7 +77,7 @@ def main():
     if audio.shape != (2, round(secs * rate)):
         fail(f"rendered shape {audio.shape}, expected (2, {round(secs * rate)})")
     np.ascontiguousarray(audio.T, dtype="<f4").tofile(out)
-    print(f"vst3_render.py: latency {plugin.reported_latency_samples} frames, load {t_load:.2f} s, render {t_render:.2f} s, "
+    print(f"vst3_render.py: latency {plugin.reported_latency_samples} frames, {len(params)} parameters, load {t_load:.2f} s, render {t_render:.2f} s, "
           f"peak {float(np.abs(audio).max()):.4f}", file=sys.stderr)
 
 

@@ -4,7 +4,6 @@
 
 use super::*;
 use nice_assert_no_alloc::assert_no_alloc;
-use trax::mastering::settings::median_lufs;
 use trax::mastering::{fit, Chain, Fitted, MasterTargets, SongMaster, TargetMode};
 use trax::{Player, PlayerConfig};
 
@@ -35,11 +34,14 @@ pub fn render_mastered(list: &trax::setlist::Setlist, song: usize, fitted: &Fitt
     out.split_off(latency * 2)
 }
 
-/// Fits every corpus song to `targets` (median over the setlist).
+/// Fits every corpus song to `targets` (the mode's reference over the
+/// setlist).
 fn fit_corpus(targets: &MasterTargets) -> (trax::setlist::Setlist, Vec<Fitted>) {
     let list = corpus_setlist();
     let analyses: Vec<Analysis> = list.songs.iter().map(|s| analyze(s, RATE)).collect();
-    let median = median_lufs(analyses.iter().map(|a| a.integrated_lufs));
+    let median = targets
+        .mode
+        .setlist_lufs(analyses.iter().map(|a| a.integrated_lufs));
     let fitted = analyses
         .iter()
         .zip(&list.songs)

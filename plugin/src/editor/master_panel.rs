@@ -105,18 +105,25 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             .selected_text(match mode {
                 MasterMode::Fixed => "Fixed target",
                 MasterMode::MatchSetlist => "Match setlist",
+                MasterMode::MatchQuietest => "Match quietest",
             })
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut mode, MasterMode::Fixed, "Fixed target");
                 ui.selectable_value(&mut mode, MasterMode::MatchSetlist, "Match setlist");
+                ui.selectable_value(&mut mode, MasterMode::MatchQuietest, "Match quietest");
             })
             .response
             .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Target mode"));
         let view = editor.shared.mastering.lock().clone();
-        if mode == MasterMode::MatchSetlist {
+        if mode != MasterMode::Fixed {
+            let what = if mode == MasterMode::MatchSetlist {
+                "median"
+            } else {
+                "quietest"
+            };
             ui.label(match view.setlist_lufs {
-                Some(l) => format!("median {}", db_text(l, "LUFS")),
-                None => "median: analysing".into(),
+                Some(l) => format!("{what} {}", db_text(l, "LUFS")),
+                None => format!("{what}: analysing"),
             });
         } else {
             let mut target = params.master_target.value();

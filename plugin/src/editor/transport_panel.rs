@@ -6,7 +6,6 @@
 use std::time::{Duration, Instant};
 
 use egui::{self, Color32, RichText, Sense, Stroke};
-use nice_plug::util::{db_to_gain, gain_to_db};
 
 use super::format::{gain_db, time_mss_t};
 use super::setlist_panel::{LOADING_AMBER, PLAYING_GREEN, PROBLEM_RED};
@@ -140,7 +139,10 @@ fn underruns(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
 
 fn gain_and_follow(editor: &mut TraxEditor, ui: &mut egui::Ui) {
     let params = std::sync::Arc::clone(&editor.params);
-    let mut db = gain_to_db(params.gain.value()).clamp(MASTER_GAIN_MIN_DB, MASTER_GAIN_MAX_DB);
+    let mut db = params
+        .gain_db
+        .value()
+        .clamp(MASTER_GAIN_MIN_DB, MASTER_GAIN_MAX_DB);
     let slider = ui.add(
         egui::Slider::new(&mut db, MASTER_GAIN_MIN_DB..=MASTER_GAIN_MAX_DB)
             .text("Master")
@@ -148,10 +150,10 @@ fn gain_and_follow(editor: &mut TraxEditor, ui: &mut egui::Ui) {
             .fixed_decimals(1),
     );
     if slider.changed() {
-        editor.set_param(&params.gain, db_to_gain(db));
+        editor.set_param(&params.gain_db, db);
     }
     if slider.double_clicked() {
-        editor.set_param(&params.gain, 1.0);
+        editor.set_param(&params.gain_db, 0.0);
     }
     let mut follow = params.follow.value();
     if ui

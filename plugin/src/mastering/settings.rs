@@ -54,6 +54,27 @@ pub enum TargetMode {
     /// Every song to the setlist's median loudness (songs not analysed yet
     /// do not count).
     MatchSetlist,
+    /// Every song to the quietest song's loudness (songs not analysed yet
+    /// do not count): louder songs are turned down, none is pushed up into
+    /// the limiter.
+    MatchQuietest,
+}
+
+impl TargetMode {
+    /// The setlist's reference loudness for this mode from the analysed
+    /// songs' integrated loudness (LUFS; non-finite values are ignored):
+    /// the median, or the quietest; `None` for [`TargetMode::Fixed`] or
+    /// when no song is analysed.
+    pub fn setlist_lufs(self, lufs: impl IntoIterator<Item = f64>) -> Option<f64> {
+        match self {
+            TargetMode::Fixed => None,
+            TargetMode::MatchSetlist => median_lufs(lufs),
+            TargetMode::MatchQuietest => lufs
+                .into_iter()
+                .filter(|l| l.is_finite())
+                .min_by(f64::total_cmp),
+        }
+    }
 }
 
 /// The performer's auto-master settings (plugin parameters).
@@ -230,7 +251,8 @@ pub fn predict_lufs(analysis: &Analysis, master: &SongMaster) -> f64 {
 }
 
 /// Fits a song's settings to `targets` (`setlist_lufs`: the setlist's
-/// median loudness for "match the setlist"; `trim_db`: the song's
+/// reference loudness for the matching modes, see
+/// [`TargetMode::setlist_lufs`]; `trim_db`: the song's
 /// `master_trim_db`). A silent song (no loudness) gets
 /// [`SongMaster::NEUTRAL`].
 pub fn fit(
@@ -250,7 +272,9 @@ pub fn fit(
     let strength = f64::from(targets.strength.clamp(0.0, 1.0));
     let base = match targets.mode {
         TargetMode::Fixed => f64::from(targets.target_lufs),
-        TargetMode::MatchSetlist => setlist_lufs.unwrap_or(f64::from(targets.target_lufs)),
+        TargetMode::MatchSetlist | TargetMode::MatchQuietest => {
+            setlist_lufs.unwrap_or(f64::from(targets.target_lufs))
+        }
     };
     let target = own + strength * (base - own) + f64::from(trim_db);
     let tone_db = tone_correction_db(&analysis.band_levels_db, strength);
@@ -291,5 +315,19 @@ pub fn fit(
         master,
         target_lufs: target,
         predicted_lufs: predicted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_mode_has_its_reference_loudness() {
+        let lufs = [-9.0, f64::NAN, -16.5, -12.0, f64::NEG_INFINITY, -14.0];
+        assert_eq!(TargetMode::Fixed.setlist_lufs(lufs), None);
+        assert_eq!(TargetMode::MatchSetlist.setlist_lufs(lufs), Some(-13.0));
+        assert_eq!(TargetMode::MatchQuietest.setlist_lufs(lufs), Some(-16.5));
+        assert_eq!(TargetMode::MatchQuietest.setlist_lufs([f64::NAN]), None);
     }
 }

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use super::control::Shared;
 use super::params::TraxParams;
-use crate::mastering::settings::median_lufs;
 use crate::mastering::{
     fit, AnalysisJobs, AnalysisStore, AnalyzeOptions, AnalyzeProgress, Fitted, MasterTargets,
     SongMaster, SongStatus,
@@ -37,7 +36,8 @@ pub struct MasteringView {
     pub songs: Vec<SongMasterView>,
     /// The running analysis's progress.
     pub progress: Option<Arc<AnalyzeProgress>>,
-    /// The setlist's median loudness (what "match setlist" aims at), LUFS.
+    /// The setlist's reference loudness the matching modes aim at (the
+    /// median, or the quietest song), LUFS; `None` for a fixed target.
     pub setlist_lufs: Option<f64>,
 }
 
@@ -141,7 +141,7 @@ impl AutoMasterControl {
             SongStatus::Ready(a) => Some(Arc::clone(a)),
             _ => None,
         };
-        let median = median_lufs(
+        let median = targets.mode.setlist_lufs(
             statuses
                 .iter()
                 .filter_map(ready)

@@ -7,9 +7,11 @@
     clippy::disallowed_macros
 )] // Not on the audio thread: `process()` reads only the parameters' atomics.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use nice_plug::params::persist::PersistentField;
+use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,42 @@ pub fn set_initial_setlist(path: String) {
 pub const MASTER_GAIN_MIN_DB: f32 = -60.0;
 /// Master gain range, dB.
 pub const MASTER_GAIN_MAX_DB: f32 = 12.0;
+/// Master gain step, dB.
+pub const MASTER_GAIN_STEP_DB: f32 = 0.1;
+
+/// What a restored state may set (nice-plug's `filter_state`, run on
+/// every state before it is applied):
+/// - `play` is restored off: a session saved while playing does not start
+///   playback when it is reopened (the host's transport, with Follow host
+///   on, or a Play press or automation starts it); whether it was on goes
+///   to [`TraxParams::restored_play`];
+/// - a state saved by an earlier version is brought up to date: the master
+///   gain was `gain`, a linear amplitude, and is `gain_db` (rounded to its
+///   0.1 dB step, so a unity gain stored as 0.99999994 comes back as
+///   exactly 0 dB).
+pub fn filter_state(state: &mut PluginState) {
+    let mut was_playing = false;
+    if let Some(play) = state.params.get_mut("play") {
+        was_playing = matches!(play, ParamValue::Bool(true));
+        *play = ParamValue::Bool(false);
+    }
+    state
+        .fields
+        .insert("restored_play".into(), was_playing.to_string());
+    if let Some(ParamValue::F32(gain)) = state.params.remove("gain") {
+        let db = if gain > 0.0 && gain.is_finite() {
+            (util::gain_to_db(gain) / MASTER_GAIN_STEP_DB).round() * MASTER_GAIN_STEP_DB + 0.0
+        } else {
+            MASTER_GAIN_MIN_DB
+        };
+        state
+            .params
+            .entry("gain_db".into())
+            .or_insert(ParamValue::F32(
+                db.clamp(MASTER_GAIN_MIN_DB, MASTER_GAIN_MAX_DB),
+            ));
+    }
+}
 
 /// The parameters and persisted fields. Parameter ids are stable: hosts
 /// store automation under them.
@@ -54,10 +92,12 @@ pub struct TraxParams {
     /// song (its head is made resident) without starting it.
     #[id = "song"]
     pub song: IntParam,
-    /// `gain`: master gain as linear amplitude, shown in dB
-    /// (−60 ..= +12 dB), smoothed over 20 ms.
-    #[id = "gain"]
-    pub gain: FloatParam,
+    /// `gain_db`: master gain, dB (−60 ..= +12 in 0.1 dB steps: a host
+    /// that hands the value back normalised in single precision still
+    /// restores 0 dB as exactly 0, unity), smoothed over 20 ms. Replaces
+    /// `gain` (linear amplitude) of earlier states, see [`filter_state`].
+    #[id = "gain_db"]
+    pub gain_db: FloatParam,
     /// `follow`: follow the host transport (play while it plays, stop when
     /// it stops, a jump of its position is a seek).
     #[id = "follow"]
@@ -72,7 +112,8 @@ pub struct TraxParams {
     /// `am_target`: target loudness, LUFS (-23 ..= -8, default -14).
     #[id = "am_target"]
     pub master_target: FloatParam,
-    /// `am_mode`: fixed target, or match the setlist's median loudness.
+    /// `am_mode`: fixed target, match the setlist's median loudness, or
+    /// match the quietest song.
     #[id = "am_mode"]
     pub master_mode: EnumParam<MasterMode>,
     /// `am_strength`: how far each song goes toward the target, %
@@ -96,6 +137,46 @@ pub struct TraxParams {
     /// [`crate::editor::RECENT_SETLISTS`]).
     #[persist = "recent"]
     pub recent_setlists: Versioned<Vec<String>>,
+    /// Whether the state restored last was saved with `play` on (written
+    /// by [`filter_state`], which restores `play` off): a host that sends
+    /// its own saved value of `play` right after the state (Ardour) is
+    /// then not taken as a Play press.
+    #[persist = "restored_play"]
+    pub restored_play: RestoredFlag,
+}
+
+/// A flag set by state restores, readable from the audio thread (atomics
+/// only): its value and a serial that changes on every restore.
+#[derive(Debug, Default)]
+pub struct RestoredFlag {
+    on: AtomicBool,
+    serial: AtomicU64,
+}
+
+impl RestoredFlag {
+    /// The value last restored. Realtime-safe.
+    pub fn is_on(&self) -> bool {
+        self.on.load(Ordering::Acquire)
+    }
+
+    /// Changes on every restore (0: none yet). Realtime-safe.
+    pub fn serial(&self) -> u64 {
+        self.serial.load(Ordering::Acquire)
+    }
+}
+
+impl<'a> PersistentField<'a, bool> for RestoredFlag {
+    fn set(&self, new_value: bool) {
+        self.on.store(new_value, Ordering::Release);
+        self.serial.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&bool) -> R,
+    {
+        f(&self.is_on())
+    }
 }
 
 impl Default for TraxParams {
@@ -110,19 +191,22 @@ impl Default for TraxParams {
                     max: MAX_PARAM_SONGS,
                 },
             ),
-            gain: FloatParam::new(
+            gain_db: FloatParam::new(
                 "Master gain",
-                util::db_to_gain(0.0),
-                FloatRange::Skewed {
-                    min: util::db_to_gain(MASTER_GAIN_MIN_DB),
-                    max: util::db_to_gain(MASTER_GAIN_MAX_DB),
-                    factor: FloatRange::gain_skew_factor(MASTER_GAIN_MIN_DB, MASTER_GAIN_MAX_DB),
+                0.0,
+                FloatRange::Linear {
+                    min: MASTER_GAIN_MIN_DB,
+                    max: MASTER_GAIN_MAX_DB,
                 },
             )
-            .with_smoother(SmoothingStyle::Logarithmic(20.0))
+            .with_step_size(MASTER_GAIN_STEP_DB)
+            .with_smoother(SmoothingStyle::Linear(20.0))
             .with_unit(" dB")
-            .with_value_to_string(formatters::v2s_f32_gain_to_db(2))
-            .with_string_to_value(formatters::s2v_f32_gain_to_db()),
+            // `+ 0.0`: the step snap makes -0.0 of a value a hair under 0.
+            .with_value_to_string(Arc::new(|db| format!("{:.1}", db + 0.0)))
+            .with_string_to_value(Arc::new(|s| {
+                s.trim().trim_end_matches("dB").trim().parse().ok()
+            })),
             follow: BoolParam::new("Follow host transport", false),
             base_note: IntParam::new(
                 "Base note",
@@ -165,6 +249,7 @@ impl Default for TraxParams {
             setlist: Versioned::new(INITIAL_SETLIST.get().cloned().unwrap_or_default()),
             mix: Versioned::new(Vec::new()),
             recent_setlists: Versioned::new(Vec::new()),
+            restored_play: RestoredFlag::default(),
         }
     }
 }
@@ -180,6 +265,10 @@ pub enum MasterMode {
     #[id = "match"]
     #[name = "Match setlist"]
     MatchSetlist,
+    /// Every song to the quietest song's loudness (only turned down).
+    #[id = "quietest"]
+    #[name = "Match quietest song"]
+    MatchQuietest,
 }
 
 impl TraxParams {
@@ -189,6 +278,7 @@ impl TraxParams {
             mode: match self.master_mode.value() {
                 MasterMode::Fixed => TargetMode::Fixed,
                 MasterMode::MatchSetlist => TargetMode::MatchSetlist,
+                MasterMode::MatchQuietest => TargetMode::MatchQuietest,
             },
             target_lufs: self.master_target.value(),
             strength: self.master_strength.value() / 100.0,

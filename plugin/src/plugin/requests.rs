@@ -31,6 +31,33 @@ pub(super) struct RtState {
     /// arrives it is taken without acting again.
     pub(super) editor_play: Option<bool>,
     pub(super) follow: FollowState,
+    /// The serial of the last state restore seen.
+    pub(super) seen_restore: u64,
+    /// Frames left in which `play` turning on is the host sending back the
+    /// value it saved with its session (a state saved with `play` on was
+    /// just restored), not a Play press.
+    pub(super) play_echo_frames: u64,
+}
+
+/// How long after restoring a state saved with `play` on a `play` turning
+/// on is taken as the host's echo of its saved value, seconds: hosts send
+/// it with the session (Ardour: right after the state); a performer does
+/// not press Play within a second of opening a session.
+pub(super) const PLAY_ECHO_SECS: u64 = 1;
+
+/// A state was restored: arms the `play` echo window ([`RtState`]) if it
+/// was saved with `play` on. Realtime-safe (atomics).
+pub(super) fn restored_state(params: &TraxParams, rt: &mut RtState, rate_hz: u32) {
+    let serial = params.restored_play.serial();
+    if serial == rt.seen_restore {
+        return;
+    }
+    rt.seen_restore = serial;
+    rt.play_echo_frames = if params.restored_play.is_on() {
+        PLAY_ECHO_SECS * u64::from(rate_hz)
+    } else {
+        0
+    };
 }
 
 #[derive(Debug, Default)]
@@ -39,6 +66,9 @@ pub(super) struct FollowState {
     /// Where the host's position should be at the next block if it does not
     /// jump, in frames.
     pub(super) expected_pos_frames: Option<i64>,
+    /// The song to start when the host, playing at a position before 0,
+    /// reaches 0.
+    pub(super) armed_song: Option<usize>,
 }
 
 /// A setlist arrived: cue the selected song and play a held note.
@@ -75,31 +105,35 @@ pub(super) fn play_held(
     }
 }
 
+/// A note-on for `song` (0-based). `wait`: offline, the limit of a wait
+/// for the setlist. Returns the time spent waiting.
 pub(super) fn note_on(
     engine: &mut Engine,
-    offline: bool,
+    wait: Option<std::time::Duration>,
     params: &TraxParams,
     shared: &Shared,
     rt: &mut RtState,
     song: usize,
-) {
+) -> std::time::Duration {
     let loading = shared.is_loading(params.setlist.version());
     if loading || (engine.song_count() == 0 && shared.load_state() == load_state::READY) {
         // The setlist is on its way: keep the note (the latest one wins)
         // and play it once the setlist is there.
         rt.held_song = Some(song);
-        if offline {
-            wait_for_setlist(engine, params, shared);
+        let mut waited = std::time::Duration::ZERO;
+        if let Some(limit) = wait {
+            waited = wait_for_setlist(engine, params, shared, limit);
             new_setlist(engine, rt);
             play_held(engine, params, shared, rt);
         }
-        return;
+        return waited;
     }
     // Beyond the setlist (or no setlist): ignored.
     if song < engine.song_count() {
         rt.selected_song = song;
         engine.play_song(song, 0);
     }
+    std::time::Duration::ZERO
 }
 
 /// One editor command ([`GuiCommand`]).
@@ -149,6 +183,12 @@ pub(super) fn param_changes(engine: &mut Engine, params: &TraxParams, rt: &mut R
             // The editor's command did it already.
             return;
         }
+        if play && std::mem::take(&mut rt.play_echo_frames) > 0 {
+            // The host sending back the `play` it saved with the session
+            // (the restored state had it on): opening a session does not
+            // start playback.
+            return;
+        }
         if play {
             if engine.song_count() == 0 {
                 // No setlist yet: hold it like a note (play_held).
@@ -170,16 +210,22 @@ pub(super) fn param_changes(engine: &mut Engine, params: &TraxParams, rt: &mut R
 /// it stops, seek when its position jumps. Starts and seeks are synced: a
 /// song that takes the loader 10 ms to start comes in 10 ms into itself, in
 /// step with the host.
+///
+/// Host positions before 0 (pre-roll, a count-in, latency compensation)
+/// are silence: the song is cued and starts when the host reaches frame 0.
+/// Returns the frame inside this `frames`-frame block at which the caller
+/// must call [`start_at_zero`] (the block that crosses host frame 0), so
+/// that song frame 0 plays at host frame 0 exactly.
 pub(super) fn follow_transport(
     engine: &mut Engine,
     params: &TraxParams,
     rt: &mut RtState,
     transport: &Transport,
     frames: usize,
-) {
+) -> Option<usize> {
     if !params.follow.value() {
         rt.follow = FollowState::default();
-        return;
+        return None;
     }
     let playing = transport.playing;
     let pos = transport.pos_samples();
@@ -188,17 +234,44 @@ pub(super) fn follow_transport(
         if engine.song_count() == 0 {
             // No setlist yet: start once it is there, from where the host
             // is then.
-            return;
+            return None;
         }
-        let start = pos.unwrap_or(0).max(0) as u64;
-        engine.play_song_synced(engine.active_song().unwrap_or(rt.selected_song), start);
+        let song = engine.active_song().unwrap_or(rt.selected_song);
+        match pos.unwrap_or(0) {
+            start if start >= 0 => {
+                f.armed_song = None;
+                engine.play_song_synced(song, start as u64);
+            }
+            _ => {
+                // Before 0: the song's head is made resident now and the
+                // song starts where the host reaches 0.
+                f.armed_song = Some(song);
+                engine.cue_song(song);
+            }
+        }
     } else if !playing && f.host_playing {
+        f.armed_song = None;
         engine.stop();
     } else if playing {
         if let (Some(pos), Some(expected)) = (pos, f.expected_pos_frames) {
             // One frame of slack for hosts that round seconds to frames.
             if pos.abs_diff(expected) > 1 {
-                engine.seek_synced(pos.max(0) as u64);
+                let song = f
+                    .armed_song
+                    .or(engine.active_song())
+                    .unwrap_or(rt.selected_song);
+                if pos < 0 {
+                    // Back into the pre-roll: silence until 0 again.
+                    if f.armed_song.is_none() {
+                        engine.stop();
+                        engine.cue_song(song);
+                    }
+                    f.armed_song = Some(song);
+                } else if f.armed_song.take().is_some() {
+                    engine.play_song_synced(song, pos as u64);
+                } else {
+                    engine.seek_synced(pos as u64);
+                }
             }
         }
     }
@@ -208,4 +281,18 @@ pub(super) fn follow_transport(
     } else {
         None
     };
+    // The block that crosses host frame 0: the start's frame in it.
+    match (f.armed_song, pos) {
+        (Some(_), Some(p)) if p <= 0 && p + frames as i64 > 0 => Some((-p) as usize),
+        _ => None,
+    }
+}
+
+/// Starts the song armed by [`follow_transport`] (the host reached frame
+/// 0): call at the frame it returned, between the rendered parts of the
+/// block. Realtime-safe.
+pub(super) fn start_at_zero(engine: &mut Engine, rt: &mut RtState) {
+    if let Some(song) = rt.follow.armed_song.take() {
+        engine.play_song_synced(song, 0);
+    }
 }
