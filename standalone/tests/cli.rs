@@ -171,7 +171,9 @@ fn warm_then_cache_stats_verify_clear() {
     // Warming again finds everything the first wrote. It may write the
     // odd chunk a read-ahead of the first was still decoding when that
     // warm moved on and stopped (seen under load: 1 of 270), never more
-    // than one per stem (18 in the demo).
+    // than one per stem (18 in the demo); the other way round, a read-ahead
+    // of the first may have written a chunk past the warmed span that the
+    // second, stopping earlier, never asks for (CI: 269 found of 270).
     let second = run_ok(&["warm", demo, "--secs", "5"], &dir);
     let figure = |text: &str, after: &str| -> u64 {
         let at = text
@@ -185,7 +187,7 @@ fn warm_then_cache_stats_verify_clear() {
     };
     let written_first = figure(&first, "s: ");
     let (written_again, found) = (figure(&second, "s: "), figure(&second, "MB), "));
-    assert!(found >= written_first, "{first}\n{second}");
+    assert!(found + 18 >= written_first, "{first}\n{second}");
     assert!(written_again <= 18, "{second}");
     let stats = run_ok(&["cache", "stats"], &dir);
     // The second warm read what the first wrote (the first may decode a
