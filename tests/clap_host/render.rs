@@ -219,3 +219,40 @@ pub(super) fn note_on_renders_like_trax_render() {
     eprintln!("render matrix: {:.1} s", started.elapsed().as_secs_f64());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A host that stores parameters normalised in single precision (VST3
+/// hosts; Ardour brought the old linear gain back as 0.99999994) hands
+/// `gain_db` back as 60/72 of its range rounded to `f32`: that is exactly
+/// 0 dB, unity, so the song comes out bit for bit.
+#[test]
+pub(super) fn unity_gain_from_a_single_precision_normalised_value_is_exact() {
+    let Some(bundle) = load_bundle("unity_gain_from_a_single_precision_normalised_value_is_exact")
+    else {
+        return;
+    };
+    let setlist = corpus_setlist();
+    let mut inst = new_instance(&bundle);
+    set_setlist(&mut inst, &setlist);
+    let gain = inst
+        .param_by_string_id("gain_db")
+        .expect("a gain_db parameter");
+    let normalised = f64::from(60.0f32 / 72.0f32);
+    assert_ne!(normalised, 60.0 / 72.0, "the f32 rounding is the point");
+    inst.param_flush(&[HostEvent::ParamValue {
+        time: 0,
+        id: gain.id,
+        value: gain.min + normalised * (gain.max - gain.min),
+    }])
+    .expect("param_flush gain_db");
+    let key = key_for_song(&mut inst, 0);
+    inst.activate(48_000.0, 512, true)
+        .expect("activate offline");
+    let out = render_note(&mut inst, key, 512, 48_000);
+    let reference = reference_render(&setlist, 0, 48_000, 48_000);
+    let err =
+        compare_run(&out, &reference, "gain_db at 60/72 in f32").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        err, 0.0,
+        "gain_db from 60/72 in f32 is not unity: max error {err:e}"
+    );
+}

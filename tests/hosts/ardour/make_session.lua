@@ -46,6 +46,10 @@ while true do
 	local ok, al, cl, pd = pcall (ARDOUR.LuaAPI.plugin_automation, trax, n_params)
 	if not ok or al:isnil () then break end
 	if pd.label == "Follow host transport" then follow = n_params end
+	-- How Ardour shows it: a toggle, a list of named values, steps.
+	print ("trax-ardour: param " .. n_params .. " '" .. pd.label .. "' toggled "
+		.. tostring (pd.toggled) .. " enumeration " .. tostring (pd.enumeration)
+		.. " integer_step " .. tostring (pd.integer_step) .. " upper " .. tostring (pd.upper))
 	n_params = n_params + 1
 end
 print ("trax-ardour: parameters " .. n_params)
