@@ -95,3 +95,40 @@ pub(super) fn follow_host_starts_at_host_frame_zero_from_any_position() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `follow_out` on (a host that gives each plugin the position of its
+/// output, as Ardour does): from a pre-roll at least the latency long, the
+/// output block at host position X is the song at frame X, without a
+/// latency shift.
+#[test]
+pub(super) fn follow_with_host_time_as_output_time_needs_no_latency_shift() {
+    let Some(bundle) = load_bundle("follow_with_host_time_as_output_time_needs_no_latency_shift")
+    else {
+        return;
+    };
+    let reference = reference_render(&corpus_setlist(), 0, 48_000, 48_000);
+    let mut failures = Vec::new();
+    for (block, start) in [(512usize, -1024i64), (64, -107), (1024, -107)] {
+        let mut inst = follow_instance(&bundle, 0, block, true, Duration::ZERO);
+        inst.param_flush(&[HostEvent::ParamValue {
+            time: 0,
+            id: param_hash("follow_out"),
+            value: 1.0,
+        }])
+        .expect("param_flush follow_out");
+        let rolling = (-start) as usize + 12_000;
+        let d = drive(&mut inst, block, start, 9600, rolling, Pacing::Fast);
+        // Output frame i is host frame start + i: no latency shift.
+        let t = timeline(&d.rolling, start, 0, &reference, 0);
+        let summary = format!(
+            "follow_out from host frame {start}, blocks of {block}: first audible host frame {:?}, \
+             {} wrong frames (first {:?})",
+            t.first_sound, t.wrong_frames, t.first_wrong
+        );
+        eprintln!("{summary}");
+        if t.first_sound != Some(0) || t.wrong_frames > 0 {
+            failures.push(summary);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

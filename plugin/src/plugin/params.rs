@@ -127,6 +127,14 @@ pub struct TraxParams {
     /// "louder sounds better").
     #[id = "am_ab_match"]
     pub master_ab_match: BoolParam,
+    /// `follow_out`: with Follow host, the host's position is the time the
+    /// plugin's *output* is heard (Ardour runs each plugin at the position
+    /// of its output), so the song is rendered ahead by the reported
+    /// latency; off (default): the position of the *input*, the host
+    /// compensating the latency after the plugin (pedalboard, the CLAP
+    /// tests).
+    #[id = "follow_out"]
+    pub follow_output_time: BoolParam,
     /// The setlist file (TOML/JSON) or folder.
     #[persist = "setlist"]
     pub setlist: Versioned<String>,
@@ -246,6 +254,7 @@ impl Default for TraxParams {
             .with_step_size(0.1)
             .with_unit(" dBTP"),
             master_ab_match: BoolParam::new("A/B loudness match", false),
+            follow_output_time: BoolParam::new("Follow: host time is output", false),
             setlist: Versioned::new(INITIAL_SETLIST.get().cloned().unwrap_or_default()),
             mix: Versioned::new(Vec::new()),
             recent_setlists: Versioned::new(Vec::new()),

@@ -215,7 +215,9 @@ pub(super) fn param_changes(engine: &mut Engine, params: &TraxParams, rt: &mut R
 /// are silence: the song is cued and starts when the host reaches frame 0.
 /// Returns the frame inside this `frames`-frame block at which the caller
 /// must call [`start_at_zero`] (the block that crosses host frame 0), so
-/// that song frame 0 plays at host frame 0 exactly.
+/// that song frame 0 plays at host frame 0 exactly. With `follow_out` on,
+/// every host position is taken as the reported latency later (the host
+/// gives the position of the plugin's output).
 pub(super) fn follow_transport(
     engine: &mut Engine,
     params: &TraxParams,
@@ -228,7 +230,14 @@ pub(super) fn follow_transport(
         return None;
     }
     let playing = transport.playing;
-    let pos = transport.pos_samples();
+    // The song frame due at this block's first frame: the host's position,
+    // or (host time is output time) that plus the latency the output lags.
+    let ahead = if params.follow_output_time.value() {
+        engine.latency_frames() as i64
+    } else {
+        0
+    };
+    let pos = transport.pos_samples().map(|p| p.saturating_add(ahead));
     let f = &mut rt.follow;
     if playing && !f.host_playing {
         if engine.song_count() == 0 {

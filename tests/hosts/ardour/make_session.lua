@@ -2,8 +2,9 @@
 --
 -- Creates session NAME in DIR (which must not exist) at RATE Hz on the
 -- backend luasession picks ("None (Dummy)"), adds the MIDI track "Trax"
--- with the VST3 instrument Trax, turns its `Follow host transport`
--- parameter on, adds the Lua DSP "Trax Probe" after it (see
+-- with the VST3 instrument Trax, turns its `Follow host transport` and
+-- `Follow: host time is output` parameters on, adds the Lua DSP "Trax
+-- Probe" after it (see
 -- scripts/trax_probe.lua) and saves. `cargo xtask ardour` then writes the
 -- plugin's state (the setlist) into the saved session file.
 -- Prints `trax-ardour: KEY VALUE` lines; exits nonzero on any failure.
@@ -40,12 +41,13 @@ print ("trax-ardour: plugin " .. trax:display_name ())
 
 -- Find `Follow host transport` among the control inputs; count them (the
 -- phantom MIDI CC parameters show up here).
-local follow, n_params = nil, 0
+local follow, follow_out, n_params = nil, nil, 0
 while true do
 	-- plugin_automation raises "Invalid Parameter" past the last one.
 	local ok, al, cl, pd = pcall (ARDOUR.LuaAPI.plugin_automation, trax, n_params)
 	if not ok or al:isnil () then break end
 	if pd.label == "Follow host transport" then follow = n_params end
+	if pd.label == "Follow: host time is output" then follow_out = n_params end
 	-- How Ardour shows it: a toggle, a list of named values, steps.
 	print ("trax-ardour: param " .. n_params .. " '" .. pd.label .. "' toggled "
 		.. tostring (pd.toggled) .. " enumeration " .. tostring (pd.enumeration)
@@ -58,6 +60,10 @@ if not ARDOUR.LuaAPI.set_processor_param (trax, follow, 1) then
 	fail ("cannot set 'Follow host transport'")
 end
 print ("trax-ardour: follow_index " .. follow)
+-- Ardour runs each plugin at the position of its output.
+if follow_out and not ARDOUR.LuaAPI.set_processor_param (trax, follow_out, 1) then
+	fail ("cannot set 'Follow: host time is output'")
+end
 
 local probe = ARDOUR.LuaAPI.new_plugin (s, "Trax Probe", ARDOUR.PluginType.Lua, "")
 if probe:isnil () then fail ("Lua DSP 'Trax Probe' not found") end
