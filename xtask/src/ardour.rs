@@ -32,6 +32,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
+use base64::prelude::{Engine as _, BASE64_STANDARD};
 
 use crate::{cargo, ensure_system_packages, root, run};
 
@@ -391,7 +392,9 @@ fn set_plugin_state(file: &Path, setlist: &Path) -> Result<()> {
         + xml[start..]
             .find("</chunk>")
             .context("unterminated <chunk>")?;
-    let b = base64_decode(xml[start..end].trim())?;
+    let b = BASE64_STANDARD
+        .decode(xml[start..end].trim())
+        .context("the plugin state is not base64")?;
     let u64_at = |at: usize| -> Result<usize> {
         let bytes = b.get(at..at + 8).context("truncated .vstpreset")?;
         Ok(u64::from_le_bytes(bytes.try_into()?) as usize)
@@ -436,40 +439,11 @@ fn set_plugin_state(file: &Path, setlist: &Path) -> Result<()> {
     preset.extend(b"Comp");
     preset.extend(48u64.to_le_bytes());
     preset.extend((comp.len() as u64).to_le_bytes());
-    let patched = format!("{}{}{}", &xml[..start], base64_encode(&preset), &xml[end..]);
+    let patched = format!(
+        "{}{}{}",
+        &xml[..start],
+        BASE64_STANDARD.encode(&preset),
+        &xml[end..]
+    );
     std::fs::write(file, patched).with_context(|| format!("cannot write {}", file.display()))
-}
-
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_encode(data: &[u8]) -> String {
-    let mut s = String::with_capacity(data.len().div_ceil(3) * 4);
-    for c in data.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for k in 0..4 {
-            if k <= c.len() {
-                s.push(BASE64[(n >> (18 - 6 * k) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
-}
-
-fn base64_decode(s: &str) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0);
-    for ch in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = BASE64.iter().position(|&b| b == ch).context("bad base64")?;
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Ok(out)
 }

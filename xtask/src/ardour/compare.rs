@@ -18,55 +18,30 @@ pub(super) struct Wav {
     frames: Vec<[f32; 2]>,
 }
 
-/// Reads a stereo 32-bit float WAV (plain or extensible), as `trax render` and
-/// the export preset write them.
+/// Reads a stereo 32-bit float WAV at [`RATE_HZ`] (plain or extensible,
+/// as `trax render` and the export preset write them) with hound.
 pub(super) fn read_wav(path: &Path) -> Result<Wav> {
-    let b = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let reader =
+        hound::WavReader::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let spec = reader.spec();
     ensure!(
-        b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WAVE",
-        "{}: not a WAV",
-        path.display()
-    );
-    let (mut fmt, mut data) = (None, None);
-    let mut at = 12;
-    while at + 8 <= b.len() {
-        let len = u32::from_le_bytes(b[at + 4..at + 8].try_into()?) as usize;
-        let body = &b[at + 8..(at + 8 + len).min(b.len())];
-        match &b[at..at + 4] {
-            b"fmt " => fmt = Some(body),
-            b"data" => data = Some(body),
-            _ => {}
-        }
-        at += 8 + len + (len & 1);
-    }
-    let (fmt, data) = fmt
-        .zip(data)
-        .with_context(|| format!("{}: no fmt or data chunk", path.display()))?;
-    ensure!(fmt.len() >= 16, "{}: short fmt chunk", path.display());
-    let u16_at = |i: usize| u16::from_le_bytes([fmt[i], fmt[i + 1]]);
-    let tag = if u16_at(0) == 0xFFFE && fmt.len() >= 26 {
-        u16_at(24)
-    } else {
-        u16_at(0)
-    };
-    let rate = u32::from_le_bytes(fmt[4..8].try_into()?);
-    ensure!(
-        tag == 3 && u16_at(14) == 32,
+        spec.sample_format == hound::SampleFormat::Float && spec.bits_per_sample == 32,
         "{}: not 32-bit float",
         path.display()
     );
     ensure!(
-        rate == RATE_HZ,
-        "{}: {rate} Hz, expected {RATE_HZ}",
-        path.display()
+        spec.sample_rate == RATE_HZ,
+        "{}: {} Hz, expected {RATE_HZ}",
+        path.display(),
+        spec.sample_rate
     );
-    ensure!(u16_at(2) == 2, "{}: not stereo", path.display());
-    let sample = |c: &[u8]| f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    ensure!(spec.channels == 2, "{}: not stereo", path.display());
+    let samples = reader
+        .into_samples::<f32>()
+        .collect::<Result<Vec<f32>, _>>()
+        .with_context(|| format!("{}: damaged samples", path.display()))?;
     Ok(Wav {
-        frames: data
-            .chunks_exact(8)
-            .map(|c| [sample(&c[..4]), sample(&c[4..])])
-            .collect(),
+        frames: samples.chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
     })
 }
 
