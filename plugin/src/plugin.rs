@@ -220,6 +220,7 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
     /// editor's commands. Realtime-safe (offline it may wait for the
     /// loader). Does nothing before [`Self::start`].
     pub fn begin_block(&mut self) {
+        let limit = self.wait_limit();
         let Some(engine) = self.engine.as_mut() else {
             return;
         };
@@ -227,11 +228,6 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
         let rt = &mut self.rt;
         engine.take_commands();
         if self.offline {
-            let limit = if self.host_offline {
-                OFFLINE_WAIT_LIMIT
-            } else {
-                PACED_WAIT_LIMIT
-            };
             self.pace
                 .waited(wait_for_setlist(engine, params, &self.shared, limit));
         }
@@ -263,12 +259,6 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
                 });
             }
         }
-    }
-
-    /// Whether `process()` currently waits for the loader (the host's flag
-    /// or a pace faster than real time).
-    pub fn is_offline(&self) -> bool {
-        self.offline
     }
 
     /// How long one wait for the loader may last now.

@@ -106,11 +106,6 @@ impl Pace {
         self.waited += d;
     }
 
-    /// Whether the host was last seen rendering offline.
-    pub fn is_offline(&self) -> bool {
-        self.offline
-    }
-
     /// The host's current lead over real time, seconds.
     pub fn lead_secs(&self) -> f64 {
         self.lead_secs
