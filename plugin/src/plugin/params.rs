@@ -423,3 +423,55 @@ impl From<StemMix> for StemMixState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(params: &[(&str, ParamValue)]) -> PluginState {
+        PluginState {
+            version: String::new(),
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            fields: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_restored_state_plays_nothing_and_its_linear_gain_becomes_exact_db() {
+        let mut s = state(&[
+            ("play", ParamValue::Bool(true)),
+            ("gain", ParamValue::F32(0.999_999_94)),
+        ]);
+        filter_state(&mut s);
+        assert!(matches!(
+            s.params.get("play"),
+            Some(ParamValue::Bool(false))
+        ));
+        assert_eq!(
+            s.fields.get("restored_play").map(String::as_str),
+            Some("true")
+        );
+        assert!(!s.params.contains_key("gain"));
+        match s.params.get("gain_db") {
+            Some(ParamValue::F32(db)) => assert!(*db == 0.0 && db.is_sign_positive(), "{db}"),
+            other => panic!("gain_db: {other:?}"),
+        }
+        // -6.02 dB, silence and a value out of range.
+        for (gain, db) in [(0.5f32, -6.0f32), (0.0, -60.0), (100.0, 12.0)] {
+            let mut s = state(&[("gain", ParamValue::F32(gain))]);
+            filter_state(&mut s);
+            assert!(
+                matches!(s.params.get("gain_db"), Some(ParamValue::F32(d)) if (d - db).abs() < 1e-4),
+                "{gain}: {:?}",
+                s.params.get("gain_db")
+            );
+            assert_eq!(
+                s.fields.get("restored_play").map(String::as_str),
+                Some("false")
+            );
+        }
+    }
+}
