@@ -236,7 +236,7 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
         // The editor's commands first: a `play` parameter the editor set
         // with a command is then no change (see gui_command).
         while let Ok(command) = self.gui_rx.pop() {
-            gui_command(engine, params, rt, command);
+            gui_command(engine, rt, command);
         }
         restored_state(params, rt, self.rate_hz);
         param_changes(engine, params, rt);

@@ -137,15 +137,14 @@ pub(super) fn note_on(
 }
 
 /// One editor command ([`GuiCommand`]).
-pub(super) fn gui_command(
-    engine: &mut Engine,
-    params: &TraxParams,
-    rt: &mut RtState,
-    command: GuiCommand,
-) {
-    // The `play` value the editor sets with a command, if it has not
-    // arrived yet (the host may apply it before or after this block).
-    let expect_play = |target: bool| (params.play.value() != target).then_some(target);
+pub(super) fn gui_command(engine: &mut Engine, rt: &mut RtState, command: GuiCommand) {
+    // The `play` value the editor sets with a command, if `param_changes`
+    // has not acted on it yet: the editor sets the parameter as it sends
+    // the command, and the host may apply it before this block (then the
+    // parameter already has it) or after; either way the change is still
+    // to come relative to the last value acted on.
+    let last_play = rt.last_play;
+    let expect_play = move |target: bool| (last_play != target).then_some(target);
     match command {
         GuiCommand::PlaySong { song, frame } => {
             if song < engine.song_count() {
