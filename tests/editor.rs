@@ -23,9 +23,9 @@ const RATE_HZ: u32 = 48_000;
 const BLOCK_FRAMES: usize = 512;
 
 /// A plugin instance, its editor in a harness, and the audio they make.
-struct Rig {
-    trax: Trax,
-    harness: Harness<'static, TraxEditor>,
+pub struct Rig {
+    pub trax: Trax,
+    pub harness: Harness<'static, TraxEditor>,
 }
 
 fn demo_setlist() -> PathBuf {
@@ -35,12 +35,22 @@ fn demo_setlist() -> PathBuf {
 impl Rig {
     /// A plugin started offline at 48 kHz with the demo setlist opened
     /// through the editor's path field.
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self::with_cache(None)
     }
 
     /// Like [`Rig::new`] with `cache` as the chunk cache (`None`: none).
     fn with_cache(cache: Option<trax::loader::CacheConfig>) -> Self {
+        Self::open(cache, &demo_setlist(), egui::vec2(1180.0, 760.0))
+    }
+
+    /// A plugin started offline at 48 kHz, no cache, its editor at `size`
+    /// (logical pixels) with `setlist` opened through the path field.
+    pub fn open(
+        cache: Option<trax::loader::CacheConfig>,
+        setlist: &std::path::Path,
+        size: egui::Vec2,
+    ) -> Self {
         let mut trax = Trax::default();
         trax.set_cache_config(cache);
         assert!(trax.start(RATE_HZ, true));
@@ -51,13 +61,16 @@ impl Rig {
         let mut editor = TraxEditor::new(Arc::clone(trax.params_arc()), Arc::clone(trax.shared()));
         editor.set_gui_context(immediate_gui_context());
         let harness = Harness::builder()
-            .with_size(egui::vec2(1180.0, 760.0))
+            .with_size(size)
             // A frame at 60 Hz: two clicks make a double click (< 0.3 s).
             .with_step_dt(1.0 / 60.0)
             .build_ui_state(|ui, editor: &mut TraxEditor| editor.view(ui), editor);
+        // The editor's own look (type sizes, spacing), as its window has:
+        // the layout tests measure what a user sees.
+        trax::editor::style(&harness.ctx);
         let mut rig = Self { trax, harness };
         rig.harness.run_steps(2);
-        let path = demo_setlist();
+        let path = setlist;
         rig.harness.get_by_label("Setlist path").focus();
         rig.harness.run_steps(1);
         rig.harness
@@ -70,7 +83,7 @@ impl Rig {
         rig
     }
 
-    fn wait_loaded(&mut self) {
+    pub fn wait_loaded(&mut self) {
         let start = Instant::now();
         loop {
             let shared = self.trax.shared();
@@ -93,7 +106,7 @@ impl Rig {
     }
 
     /// Renders `frames` (whole blocks) and returns the left+right samples.
-    fn render(&mut self, frames: usize) -> Vec<f32> {
+    pub fn render(&mut self, frames: usize) -> Vec<f32> {
         let mut out = Vec::with_capacity(frames * 2);
         let mut left = vec![0.0f32; BLOCK_FRAMES];
         let mut right = vec![0.0f32; BLOCK_FRAMES];
@@ -110,11 +123,11 @@ impl Rig {
         out
     }
 
-    fn stats(&self) -> Arc<trax::bridge::EngineStats> {
+    pub fn stats(&self) -> Arc<trax::bridge::EngineStats> {
         self.trax.shared().engine_stats.lock().clone().unwrap()
     }
 
-    fn song_names(&self) -> Vec<String> {
+    pub fn song_names(&self) -> Vec<String> {
         let setlist = self.trax.shared().setlist.lock().clone();
         setlist.map_or_else(Vec::new, |s| {
             s.songs.iter().map(|s| s.name.clone()).collect()
@@ -422,6 +435,13 @@ fn the_auto_master_panel_shows_the_analysis_and_its_switch_masters_the_song() {
     rig.render(RATE_HZ as usize / 2);
     let original = rig.render(RATE_HZ as usize / 2);
     assert!(!rig.stats().auto_master_on());
+    rig.harness.run_steps(1);
+    assert!(
+        rig.harness
+            .query_by_label_contains("GR 0.0 dB (original)")
+            .is_some(),
+        "on ORIGINAL the gain-reduction meter shows what is heard: none"
+    );
     rig.harness.get_by_label("ORIGINAL").click();
     rig.harness.run_steps(1);
     assert!(
@@ -436,6 +456,10 @@ fn the_auto_master_panel_shows_the_analysis_and_its_switch_masters_the_song() {
     let mastered = rig.render(RATE_HZ as usize / 2);
     rig.harness.run_steps(1);
     rig.harness.get_by_label("MASTERED");
+    assert!(
+        rig.harness.query_by_label_contains("(original)").is_none(),
+        "on MASTERED the meter shows the chain's reduction"
+    );
     let change_db = 20.0 * (rms(&mastered) / rms(&original)).log10();
     eprintln!(
         "song 1: gain {:+.1} dB, tone {:?}; level change after the switch {change_db:+.1} dB",

@@ -1,9 +1,11 @@
 //! The editor's real window: `trax play --backend dummy` under Xvfb (X11,
-//! Mesa's software OpenGL, 96 DPI) opens the editor; a screenshot of its
-//! window (`xwd`) is not blank and is saved as
-//! `target/editor-screenshot.ppm`; a click on Play (`xdotool`, at the
-//! button's place in the layout) starts song 1, seen in what the control
-//! thread logs of the engine's transport; Stop stops it.
+//! Mesa's software OpenGL, 96 DPI) opens the editor on the largest setlist
+//! a show has (20 songs of 30 stems of steady tones, generated); a click
+//! on Play (`xdotool`, at the button's place in the layout) starts song 1,
+//! seen in what the control thread logs of the engine's transport; a
+//! screenshot of its window (`xwd`) is not blank, shows 30 lit meters
+//! (counted in the image) and is saved as `target/editor-screenshot.ppm`;
+//! Stop stops it.
 //!
 //! Needs `Xvfb`, `xdotool` and `xwd` (Debian: xvfb, xdotool, x11-apps;
 //! `cargo xtask test` installs them). Without them it is skipped with a
@@ -14,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::common::child::{joined, read_lines, trax_binary, wait_line};
+use crate::common::stage_setlist;
 use crate::common::xvfb::Xvfb;
 
 /// Where the Play and Stop buttons' centres are in the editor, logical
@@ -71,7 +74,12 @@ fn the_standalone_opens_the_editor_and_a_click_on_play_plays_song_1() {
         return;
     };
     let display = xvfb.display.clone();
-    let setlist = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/setlist.toml");
+    let setlist = stage_setlist::write(
+        &Path::new(env!("CARGO_TARGET_TMPDIR")).join("stage-window-20x30"),
+        20,
+        30,
+        10,
+    );
     let mut trax = Killed(
         Command::new(trax_binary())
             .args(["play", "--setlist"])
@@ -95,6 +103,21 @@ fn the_standalone_opens_the_editor_and_a_click_on_play_plays_song_1() {
     let window = window.lines().next().expect("a Trax window").to_string();
     // A few frames to draw the loaded setlist.
     std::thread::sleep(Duration::from_millis(1500));
+    let click = |at: (u32, u32)| {
+        xvfb.xdotool(&[
+            "mousemove",
+            "--window",
+            &window,
+            &at.0.to_string(),
+            &at.1.to_string(),
+            "click",
+            "1",
+        ]);
+    };
+    // Click Play: song 1 plays; its meters light.
+    click(PLAY_AT);
+    wait_line(&rx, "trax: playing song 1", Duration::from_secs(10), &log);
+    std::thread::sleep(Duration::from_millis(1000));
     let dump = Command::new("xwd")
         .args(["-silent", "-id", &window])
         .env("DISPLAY", &display)
@@ -128,20 +151,57 @@ fn the_standalone_opens_the_editor_and_a_click_on_play_plays_song_1() {
         drawn * 20 > rgb.len() && bright > 500,
         "{drawn} pixels off the background, {bright} bright (text): nothing drawn"
     );
-    // Click Play: song 1 plays.
-    let click = |at: (u32, u32)| {
-        xvfb.xdotool(&[
-            "mousemove",
-            "--window",
-            &window,
-            &at.0.to_string(),
-            &at.1.to_string(),
-            "click",
-            "1",
-        ]);
-    };
-    click(PLAY_AT);
-    wait_line(&rx, "trax: playing song 1", Duration::from_secs(10), &log);
+    let meters = lit_meters(width, height, &rgb);
+    assert_eq!(
+        meters.len(),
+        30,
+        "lit meters (x, y, w, h) in the screenshot: {meters:?}"
+    );
     click(STOP_AT);
     wait_line(&rx, "trax: stopped", Duration::from_secs(10), &log);
+}
+
+/// The lit meters in a screenshot: connected areas of the meters' green
+/// (`PLAYING_GREEN`, exact: the inside of a bar is not anti-aliased) at
+/// least 4 px wide and 12 px tall (text and the seek bar's 2-px playhead
+/// are thinner). Returns each one's (x, y, width, height).
+fn lit_meters(width: usize, height: usize, rgb: &[[u8; 3]]) -> Vec<(usize, usize, usize, usize)> {
+    const GREEN: [u8; 3] = [80, 220, 120];
+    let mut seen = vec![false; rgb.len()];
+    let mut found = Vec::new();
+    for start in 0..rgb.len() {
+        if seen[start] || rgb[start] != GREEN {
+            continue;
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        let mut stack = vec![start];
+        seen[start] = true;
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % width, i / width);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            let mut visit = |j: usize| {
+                if !seen[j] && rgb[j] == GREEN {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            };
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < width {
+                visit(i + 1);
+            }
+            if y > 0 {
+                visit(i - width);
+            }
+            if y + 1 < height {
+                visit(i + width);
+            }
+        }
+        let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+        if w >= 4 && h >= 12 {
+            found.push((x0, y0, w, h));
+        }
+    }
+    found
 }

@@ -29,6 +29,7 @@ mod cache_sharing;
 mod chunks;
 mod clap_host;
 mod editor;
+mod editor_layout;
 mod editor_window;
 mod fuzz_regressions;
 mod jack;

@@ -8,6 +8,7 @@
 use super::*;
 use crate::common::xvfb::Xvfb;
 use clack_extensions::gui::GuiSize;
+use trax::editor::EDITOR_MIN_SIZE;
 
 const CHILD_ENV: &str = "TRAX_CLAP_GUI_CHILD";
 const PARENT_ENV: &str = "TRAX_CLAP_GUI_PARENT";
@@ -62,7 +63,8 @@ fn child() {
         #[allow(unsafe_code)]
         let size = unsafe { inst.gui_open_x11(parent) }.unwrap_or_else(|e| panic!("open {i}: {e}"));
         assert!(
-            size.width >= 820 && size.height >= 520,
+            f64::from(size.width) >= f64::from(EDITOR_MIN_SIZE.0)
+                && f64::from(size.height) >= f64::from(EDITOR_MIN_SIZE.1),
             "open {i}: size {}×{}",
             size.width,
             size.height
@@ -91,7 +93,8 @@ fn child() {
         })
         .expect("resize smaller");
     assert!(
-        small.width >= 820 && small.height >= 520,
+        f64::from(small.width) >= f64::from(EDITOR_MIN_SIZE.0)
+            && f64::from(small.height) >= f64::from(EDITOR_MIN_SIZE.1),
         "kept its minimum: {}×{}",
         small.width,
         small.height

@@ -7,6 +7,7 @@ pub mod clap_host;
 pub mod gui_host;
 pub mod offline;
 pub mod scenario;
+pub mod stage_setlist;
 pub mod xvfb;
 
 // The suite links trax with `assert_process_allocs`, as the plugin bundles

@@ -90,7 +90,11 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     let setlist_path = editor.params.setlist.get().0;
     let mut tasks = Vec::new();
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new("Cache").strong());
+        ui.label(RichText::new("Cache").strong())
+            .on_hover_text(format!(
+                "The chunk cache in {} (TRAX_CACHE_DIR sets the folder)",
+                view.dir
+            ));
         if !view.loaded {
             ui.label("reading…");
             return;
@@ -103,7 +107,7 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
         };
         ui.add(
             egui::ProgressBar::new(fill)
-                .desired_width(170.0)
+                .desired_width(150.0)
                 .text(format!(
                     "{} of {}",
                     bytes(view.used_bytes),
@@ -117,12 +121,18 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             .budget_gb
             .unwrap_or(view.budget_bytes as f64 / 1e9)
             .clamp(BUDGET_RANGE_GB.0, max_gb);
-        let slider = ui.add(
-            egui::Slider::new(&mut gb, BUDGET_RANGE_GB.0..=max_gb)
-                .text("GB budget")
-                .fixed_decimals(0)
-                .step_by(1.0),
-        );
+        let slider = ui
+            .scope(|ui| {
+                ui.spacing_mut().slider_width = 70.0;
+                ui.add(
+                    egui::Slider::new(&mut gb, BUDGET_RANGE_GB.0..=max_gb)
+                        .text("GB")
+                        .fixed_decimals(0)
+                        .step_by(1.0),
+                )
+            })
+            .inner
+            .on_hover_text("The cache's budget, GB: the oldest chunks go past it");
         if slider.changed() {
             panel.budget_gb = Some(gb);
         }
@@ -172,7 +182,7 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
         let lifetime = view.lifetime;
         ui.label(
             RichText::new(format!(
-                "hits {:.0} % (all time {:.0} %)",
+                "hits {:.0} % (all {:.0} %)",
                 session * 100.0,
                 lifetime.hit_rate() * 100.0
             ))
@@ -226,8 +236,6 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
         {
             panel.confirm_clear = true;
         }
-        ui.label(RichText::new(&view.dir).small().color(Color32::GRAY))
-            .on_hover_text("The cache folder (TRAX_CACHE_DIR sets it)");
         if !view.message.is_empty() {
             ui.label(RichText::new(&view.message).small());
         }

@@ -17,6 +17,21 @@ pub fn time_mss_t(frames: u64, rate_hz: u32) -> String {
     }
 }
 
+/// `frames` at `rate_hz` as `m:ss` (whole seconds, truncated);
+/// `h:mm:ss` from an hour on; `--:--` for a rate of 0.
+pub fn time_mss(frames: u64, rate_hz: u32) -> String {
+    if rate_hz == 0 {
+        return "--:--".into();
+    }
+    let secs = frames / u64::from(rate_hz);
+    let (mins, sec) = (secs / 60, secs % 60);
+    if mins >= 60 {
+        format!("{}:{:02}:{sec:02}", mins / 60, mins % 60)
+    } else {
+        format!("{mins}:{sec:02}")
+    }
+}
+
 /// A gain in dB with one decimal and its sign, `-inf` at or below
 /// `floor_db`.
 pub fn gain_db(db: f32, floor_db: f32) -> String {
@@ -55,6 +70,9 @@ mod tests {
         assert_eq!(time_mss_t(48_000 * 125 + 24_000, 48_000), "2:05.5");
         assert_eq!(time_mss_t(44_100 * 3_725, 44_100), "1:02:05.0");
         assert_eq!(time_mss_t(1, 0), "--:--.-");
+        assert_eq!(time_mss(48_000 * 125 + 47_999, 48_000), "2:05");
+        assert_eq!(time_mss(44_100 * 3_725, 44_100), "1:02:05");
+        assert_eq!(time_mss(1, 0), "--:--");
     }
 
     #[test]

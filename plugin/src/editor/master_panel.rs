@@ -1,8 +1,10 @@
-//! GUI THREAD: the auto-master panel (the bottom of the left column): the
-//! original/mastered switch, A/B loudness matching, the targets (loudness,
-//! mode, strength, ceiling), the current song's analysis (or "analysing"
-//! with its progress) and what the chain does to it, and a gain-reduction
-//! meter. The switch and the targets are plugin parameters (the host
+//! GUI THREAD: the auto-master panel (the bottom of the left column),
+//! compact so that the setlist keeps its room: one row with the
+//! original/mastered switch, A/B loudness matching and the gain-reduction
+//! meter of what the listener hears; the current song's analysis (or
+//! "analysing" with its progress) and what the chain does to it in two
+//! small lines; the targets (mode, loudness, strength, ceiling) in a
+//! section that opens on demand. The switch and the targets are plugin parameters (the host
 //! records them); the rest is read from what the control thread publishes
 //! and from the engine's atomics.
 
@@ -14,10 +16,11 @@ use super::setlist_panel::{LOADING_AMBER, PROBLEM_RED};
 use super::{Snapshot, TraxEditor};
 use crate::mastering::settings::{CEILING_RANGE_DBTP, TARGET_RANGE_LUFS};
 use crate::mastering::SongStatus;
+use crate::plugin::auto_master::MasteringView;
 use crate::plugin::params::MasterMode;
 
 /// The switch's width, logical pixels.
-pub const SWITCH_WIDTH: f32 = 150.0;
+pub const SWITCH_WIDTH: f32 = 130.0;
 
 /// The gain-reduction meter's range, dB.
 pub const GR_RANGE_DB: f32 = 12.0;
@@ -59,10 +62,28 @@ fn db_text(v: f64, unit: &str) -> String {
     }
 }
 
-/// Draws the panel.
+/// Draws the panel: a row a performer touches during a show (the switch,
+/// A/B, the gain-reduction meter), the current song's figures in two
+/// small lines, and the targets in a section that opens on demand.
 pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     let params = std::sync::Arc::clone(&editor.params);
     let on = params.auto_master.value();
+    let view = editor.shared.mastering.lock().clone();
+    ui.horizontal(|ui| {
+        switch_and_ab(editor, ui, on);
+        reduction_meter(editor, ui, snap);
+    });
+    song_figures(ui, snap, &view, on);
+    egui::CollapsingHeader::new(RichText::new("Auto-master targets").small())
+        .id_salt("trax-master-targets")
+        .default_open(false)
+        .show(ui, |ui| targets(editor, ui, &view));
+}
+
+/// The original/mastered switch (one large button, green when mastered)
+/// and the A/B loudness match.
+fn switch_and_ab(editor: &TraxEditor, ui: &mut egui::Ui, on: bool) {
+    let params = &editor.params;
     let (text, fill) = if on {
         ("MASTERED", MASTERED_GREEN)
     } else {
@@ -70,35 +91,162 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     };
     let button = egui::Button::new(
         RichText::new(text)
-            .size(22.0)
+            .size(20.0)
             .strong()
             .color(Color32::WHITE),
     )
     .fill(fill)
-    .min_size(egui::vec2(SWITCH_WIDTH, 40.0));
-    ui.horizontal(|ui| {
-        ui.heading("Auto-master");
-        // The switch: one large button, green when mastered.
-        if ui
-            .add(button)
-            .on_hover_text("Switch between the original and the mastered sound (15 ms crossfade)")
-            .clicked()
-        {
-            editor.set_param(&params.auto_master, !on);
+    .min_size(egui::vec2(SWITCH_WIDTH, 36.0));
+    if ui
+        .add(button)
+        .on_hover_text(
+            "Auto-master: switch between the original and the mastered sound (15 ms crossfade)",
+        )
+        .clicked()
+    {
+        editor.set_param(&params.auto_master, !on);
+    }
+    let mut ab = params.master_ab_match.value();
+    if ui
+        .checkbox(&mut ab, "A/B")
+        .on_hover_text(
+            "A/B at equal loudness: the original at the mastered loudness, so louder is \
+             not mistaken for better",
+        )
+        .changed()
+    {
+        editor.set_param(&params.master_ab_match, ab);
+    }
+}
+
+/// Gain reduction (glue × limiter) of what the listener hears: the
+/// chain's, from the audio thread's atomic, while the engine plays the
+/// mastered path; zero and marked "original" while it plays the original
+/// (the chain still runs there, so that the switch is instant).
+fn reduction_meter(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
+    let (min_gain, mastered) = snap
+        .engine
+        .as_ref()
+        .map_or((1.0, false), |s| (s.take_master_gain(), s.auto_master_on()));
+    let heard_gain = if mastered { min_gain } else { 1.0 };
+    let gr = editor.master_meter.update(heard_gain, Instant::now());
+    let text = if mastered {
+        format!("GR {gr:.1} dB")
+    } else {
+        "GR 0.0 dB (original)".to_string()
+    };
+    ui.add(
+        egui::ProgressBar::new(gr / GR_RANGE_DB)
+            .desired_height(20.0)
+            // Nothing drawn at 0 dB (a bar's rounded end would look like
+            // reduction).
+            .fill(if gr >= 0.05 {
+                LOADING_AMBER
+            } else {
+                Color32::TRANSPARENT
+            })
+            .text(RichText::new(text).small()),
+    )
+    .on_hover_text(
+        "Gain reduction the listener hears: what the glue compressor and the limiter take \
+         off now (0 on ORIGINAL)",
+    );
+}
+
+/// The current song's analysis and what the chain does to it.
+fn song_figures(ui: &mut egui::Ui, snap: &Snapshot, view: &MasteringView, on: bool) {
+    let song = snap.current_song();
+    let analysed = view
+        .songs
+        .iter()
+        .filter(|s| matches!(s.status, SongStatus::Ready(_)))
+        .count();
+    let pending = (!view.songs.is_empty() && analysed < view.songs.len())
+        .then(|| format!(" · {analysed} of {} songs analysed", view.songs.len()));
+    match view.songs.get(song) {
+        None => {
+            ui.label(RichText::new("no setlist").small().color(Color32::GRAY));
         }
-        let mut ab = params.master_ab_match.value();
-        if ui
-            .checkbox(&mut ab, "A/B")
-            .on_hover_text(
-                "A/B at equal loudness: the original at the mastered loudness, so louder is \
-                 not mistaken for better",
-            )
-            .changed()
-        {
-            editor.set_param(&params.master_ab_match, ab);
-        }
-    });
-    // Targets.
+        Some(s) => match (&s.status, &s.fitted) {
+            (SongStatus::Ready(a), Some(f)) => {
+                let m = &a.analysis;
+                ui.label(
+                    RichText::new(format!(
+                        "Song {}: {} · LRA {:.1} LU · peak {}",
+                        song + 1,
+                        db_text(m.integrated_lufs, "LUFS"),
+                        m.loudness_range_lu,
+                        db_text(m.true_peak_dbtp, "dBTP")
+                    ))
+                    .small(),
+                );
+                let tone = f.master.tone_db;
+                ui.label(
+                    RichText::new(format!(
+                        "gain {:+.1} dB, out {}{}",
+                        f.master.gain_db,
+                        db_text(f.predicted_lufs, "LUFS"),
+                        pending.unwrap_or_default()
+                    ))
+                    .small()
+                    .color(if on {
+                        MASTERED_GREEN
+                    } else {
+                        Color32::LIGHT_GRAY
+                    }),
+                )
+                .on_hover_text(format!(
+                    "Tone: low {:+.1}, low-mid {:+.1}, high {:+.1} dB",
+                    tone[0], tone[1], tone[2]
+                ));
+            }
+            (SongStatus::Failed(why), _) => {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("song {}: not analysed: {why}", song + 1))
+                            .small()
+                            .color(PROBLEM_RED),
+                    )
+                    .truncate(),
+                )
+                .on_hover_text(format!("{why}: the song plays as it is"));
+            }
+            (SongStatus::Analysing, _) => {
+                let fraction = view.progress.as_ref().map_or(0.0, |p| p.fraction());
+                ui.add(
+                    egui::ProgressBar::new(fraction).desired_height(16.0).text(
+                        RichText::new(format!(
+                            "song {}: analysing (plays as it is){}",
+                            song + 1,
+                            pending.unwrap_or_default()
+                        ))
+                        .small()
+                        .color(LOADING_AMBER),
+                    ),
+                );
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(200));
+            }
+            _ => {
+                ui.label(
+                    RichText::new(format!(
+                        "song {}: analysing (queued){}",
+                        song + 1,
+                        pending.unwrap_or_default()
+                    ))
+                    .small()
+                    .color(LOADING_AMBER),
+                );
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(500));
+            }
+        },
+    }
+}
+
+/// The targets: mode, loudness, strength, ceiling (plugin parameters).
+fn targets(editor: &TraxEditor, ui: &mut egui::Ui, view: &MasteringView) {
+    let params = &editor.params;
     let mut mode = params.master_mode.value();
     ui.horizontal(|ui| {
         egui::ComboBox::from_id_salt("trax-master-mode")
@@ -114,7 +262,6 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             })
             .response
             .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Target mode"));
-        let view = editor.shared.mastering.lock().clone();
         if mode != MasterMode::Fixed {
             let what = if mode == MasterMode::MatchSetlist {
                 "median"
@@ -145,7 +292,6 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     if mode != params.master_mode.value() {
         editor.set_param(&params.master_mode, mode);
     }
-    let view = editor.shared.mastering.lock().clone();
     ui.horizontal(|ui| {
         let mut strength = params.master_strength.value();
         let drag = ui
@@ -176,102 +322,6 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             editor.set_param(&params.master_ceiling, (ceiling * 10.0).round() / 10.0);
         }
     });
-
-    // The current song.
-    let song = snap.current_song();
-    match view.songs.get(song) {
-        None => {
-            ui.label(RichText::new("no setlist").color(Color32::GRAY));
-        }
-        Some(s) => match (&s.status, &s.fitted) {
-            (SongStatus::Ready(a), Some(f)) => {
-                let m = &a.analysis;
-                ui.label(format!(
-                    "Song {}: {} · LRA {:.1} LU · peak {}",
-                    song + 1,
-                    db_text(m.integrated_lufs, "LUFS"),
-                    m.loudness_range_lu,
-                    db_text(m.true_peak_dbtp, "dBTP")
-                ));
-                let tone = f.master.tone_db;
-                ui.label(
-                    RichText::new(format!(
-                        "gain {:+.1} dB, out {}",
-                        f.master.gain_db,
-                        db_text(f.predicted_lufs, "LUFS")
-                    ))
-                    .color(if on {
-                        MASTERED_GREEN
-                    } else {
-                        Color32::LIGHT_GRAY
-                    }),
-                )
-                .on_hover_text(format!(
-                    "Tone: low {:+.1}, low-mid {:+.1}, high {:+.1} dB",
-                    tone[0], tone[1], tone[2]
-                ));
-            }
-            (SongStatus::Failed(why), _) => {
-                ui.label(
-                    RichText::new(format!("song {}: not analysed: {why}", song + 1))
-                        .color(PROBLEM_RED),
-                )
-                .on_hover_text("The song plays as it is");
-            }
-            (SongStatus::Analysing, _) => {
-                let fraction = view.progress.as_ref().map_or(0.0, |p| p.fraction());
-                ui.add(
-                    egui::ProgressBar::new(fraction).text(
-                        RichText::new(format!("song {}: analysing (plays as it is)", song + 1))
-                            .color(LOADING_AMBER),
-                    ),
-                );
-                ui.ctx()
-                    .request_repaint_after(std::time::Duration::from_millis(200));
-            }
-            _ => {
-                ui.label(
-                    RichText::new(format!("song {}: analysing (queued)", song + 1))
-                        .color(LOADING_AMBER),
-                );
-                ui.ctx()
-                    .request_repaint_after(std::time::Duration::from_millis(500));
-            }
-        },
-    }
-    let analysed = view
-        .songs
-        .iter()
-        .filter(|s| matches!(s.status, SongStatus::Ready(_)))
-        .count();
-    if !view.songs.is_empty() && analysed < view.songs.len() {
-        ui.label(
-            RichText::new(format!("{analysed} of {} songs analysed", view.songs.len()))
-                .small()
-                .color(LOADING_AMBER),
-        );
-    }
-
-    // Gain reduction (glue × limiter), from the audio thread's atomic.
-    let min_gain = editor
-        .shared
-        .engine_stats
-        .lock()
-        .as_ref()
-        .map_or(1.0, |s| s.take_master_gain());
-    let gr = editor.master_meter.update(min_gain, Instant::now());
-    ui.add(
-        egui::ProgressBar::new(gr / GR_RANGE_DB)
-            // Nothing drawn at 0 dB (a bar's rounded end would look like
-            // reduction).
-            .fill(if gr >= 0.05 {
-                LOADING_AMBER
-            } else {
-                Color32::TRANSPARENT
-            })
-            .text(format!("reduction {gr:.1} dB")),
-    )
-    .on_hover_text("Gain the glue compressor and the limiter take off now");
 }
 
 #[cfg(test)]

@@ -1,115 +1,114 @@
-//! GUI THREAD: the mixer of the current song: one strip per stem with its
-//! gain (dB, double-click for the setlist's value), pan, mute, solo and a
-//! post-fader peak meter with a 1.5 s hold (the audio thread keeps each
-//! stem's peak in an atomic; the editor takes it every frame).
-//! Strips wrap onto rows, so a 30-stem song fits without a scrollbar on a
-//! laptop screen (and scrolls on a small one). A change is written to the
-//! persisted `mix` field (it is saved with the host's project); the control
-//! thread sends what changed to the engine.
+//! GUI THREAD: the mixer of the current song, laid out as a console: one
+//! compact strip per stem (name, fader with its peak meter, gain, pan,
+//! mute, solo), in as many rows as the panel needs so that a 30-stem song
+//! shows every strip at the editor's default size without scrolling; past
+//! what fits (a 60-stem song, a small window) the strips scroll under an
+//! always-visible scroll bar and the heading says how many there are.
+//! Names are ellipsized; the full name shows on hover. A change is
+//! written to the persisted `mix` field (it is saved with the host's
+//! project); the control thread sends what changed to the engine.
 
 use egui::{self, Color32, RichText};
 
 use super::format::gain_db;
-use super::setlist_panel::{CUED_BLUE, LOADING_AMBER, PLAYING_GREEN, PROBLEM_RED};
+use super::peak_meter::{meter_bar, Meter};
+use super::setlist_panel::{CUED_BLUE, LOADING_AMBER};
 use super::{Snapshot, TraxEditor};
 use crate::plugin::params::StemMixState;
 
-/// Width of one strip, logical pixels.
-pub const STRIP_WIDTH: f32 = 104.0;
+/// The narrowest a strip gets, logical pixels (a 4-letter name, the fader
+/// and its meter, two buttons side by side).
+pub const STRIP_MIN_WIDTH: f32 = 56.0;
+/// The widest a strip gets (a few stems do not make giant strips).
+pub const STRIP_MAX_WIDTH: f32 = 96.0;
+/// The shortest a strip gets: name, a fader of 54 px, gain, pan, M/S.
+pub const STRIP_MIN_HEIGHT: f32 = 140.0;
+/// The tallest a strip gets.
+pub const STRIP_MAX_HEIGHT: f32 = 300.0;
+/// Space between strips, logical pixels.
+pub const STRIP_GAP: f32 = 4.0;
 
 /// The fader's range, dB (the top is the setlist format's limit).
 pub const FADER_MIN_DB: f32 = -60.0;
 /// The fader's top, dB.
 pub const FADER_MAX_DB: f32 = 12.0;
 
-/// The meter's range, dBFS.
-pub const METER_MIN_DB: f32 = -60.0;
-/// The meter's top, dBFS (room above 0 to show overs).
-pub const METER_MAX_DB: f32 = 6.0;
-/// How fast the meter falls, dB per second (IEC 60268-18's peak meter
-/// return is 20 dB in 1.7 s; this is close).
-pub const METER_FALL_DB_PER_SEC: f32 = 12.0;
-/// How long the peak hold stays.
-pub const METER_HOLD_SECS: f32 = 1.5;
+/// Heights inside a strip, logical pixels.
+const NAME_HEIGHT: f32 = 16.0;
+const GAIN_TEXT_HEIGHT: f32 = 14.0;
+const PAN_HEIGHT: f32 = 16.0;
+const BUTTON_HEIGHT: f32 = 22.0;
+const INNER_GAP: f32 = 3.0;
+const MARGIN: f32 = 4.0;
 
-/// One stem's meter, as shown.
-#[derive(Clone, Copy, Debug)]
-pub struct Meter {
-    /// The bar, dBFS.
-    pub level_db: f32,
-    /// The hold line, dBFS.
-    pub hold_db: f32,
-    /// When the hold was set, seconds of egui's clock.
-    held_at: Option<f64>,
+/// How the strips of a song are arranged in the panel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StripGrid {
+    /// Strips per row.
+    pub columns: usize,
+    /// Rows.
+    pub rows: usize,
+    /// One strip's size, logical pixels.
+    pub strip: egui::Vec2,
+    /// Whether the rows are taller than the panel (a scroll bar shows).
+    pub scrolls: bool,
 }
 
-impl Default for Meter {
-    fn default() -> Self {
-        Self {
-            level_db: METER_MIN_DB,
-            hold_db: METER_MIN_DB,
-            held_at: None,
-        }
-    }
-}
-
-impl Meter {
-    /// Takes a new peak (linear) seen `dt_secs` after the last one, at
-    /// `now_secs` (egui's clock: the wall clock in a window, the simulated
-    /// one in tests).
-    pub fn update(&mut self, peak: f32, dt_secs: f32, now_secs: f64) {
-        let peak_db = if peak > 0.0 {
-            (20.0 * peak.log10()).max(METER_MIN_DB)
-        } else {
-            METER_MIN_DB
-        };
-        let fallen = self.level_db - METER_FALL_DB_PER_SEC * dt_secs;
-        self.level_db = peak_db.max(fallen).max(METER_MIN_DB);
-        let expired = self
-            .held_at
-            .is_none_or(|t| now_secs - t > f64::from(METER_HOLD_SECS));
-        if peak_db >= self.hold_db || expired {
-            self.hold_db = peak_db.max(self.level_db);
-            self.held_at = Some(now_secs);
-        }
-    }
-}
-
-/// The meters of the song on screen.
-#[derive(Default)]
-pub struct Meters {
-    song: Option<usize>,
-    meters: Vec<Meter>,
-    /// The last update, seconds of egui's clock.
-    last_secs: Option<f64>,
-}
-
-impl Meters {
-    /// Takes every stem's peak from the engine (the heard song's; silence
-    /// for a song that is only cued).
-    fn update(
-        &mut self,
-        shared: &crate::plugin::control::Shared,
-        snap: &Snapshot,
-        stems: usize,
-        now: f64,
-    ) {
-        let dt = self.last_secs.map_or(0.0, |t| (now - t).max(0.0) as f32);
-        self.last_secs = Some(now);
-        let song = snap.current_song();
-        if self.song != Some(song) || self.meters.len() != stems {
-            self.song = Some(song);
-            self.meters = vec![Meter::default(); stems];
-        }
-        let stats = shared.engine_stats.lock().clone();
-        let heard = snap.active_song == Some(song);
-        for (i, m) in self.meters.iter_mut().enumerate() {
-            let peak = match (&stats, heard) {
-                (Some(s), true) => s.take_stem_peak(i),
-                _ => 0.0,
+impl StripGrid {
+    /// The arrangement of `stems` strips in an `area` (logical pixels;
+    /// `scroll_bar_width` is what a scroll bar takes when one is needed):
+    /// the fewest rows that fit the width, each strip as large as the
+    /// panel allows within [`STRIP_MIN_WIDTH`]..[`STRIP_MAX_WIDTH`] and
+    /// [`STRIP_MIN_HEIGHT`]..[`STRIP_MAX_HEIGHT`]; rows of the smallest
+    /// height that scroll when even those do not fit.
+    pub fn fit(area: egui::Vec2, stems: usize, scroll_bar_width: f32) -> Self {
+        let stems = stems.max(1);
+        let fit_count =
+            |len: f32, min: f32| (((len + STRIP_GAP) / (min + STRIP_GAP)).floor() as usize).max(1);
+        let size =
+            |len: f32, n: usize, max: f32| ((len - STRIP_GAP * (n - 1) as f32) / n as f32).min(max);
+        let max_columns = fit_count(area.x, STRIP_MIN_WIDTH);
+        let max_rows = fit_count(area.y, STRIP_MIN_HEIGHT);
+        if stems <= max_columns * max_rows {
+            let rows = stems.div_ceil(max_columns);
+            let columns = stems.div_ceil(rows);
+            return Self {
+                columns,
+                rows,
+                strip: egui::vec2(
+                    size(area.x, columns, STRIP_MAX_WIDTH),
+                    size(area.y, rows, STRIP_MAX_HEIGHT),
+                ),
+                scrolls: false,
             };
-            m.update(peak, dt, now);
         }
+        let width = area.x - scroll_bar_width;
+        let columns = fit_count(width, STRIP_MIN_WIDTH);
+        Self {
+            columns,
+            rows: stems.div_ceil(columns),
+            strip: egui::vec2(size(width, columns, STRIP_MAX_WIDTH), STRIP_MIN_HEIGHT),
+            scrolls: true,
+        }
+    }
+
+    /// The rect of strip `index` in a grid whose top-left is `origin`.
+    pub fn strip_rect(&self, origin: egui::Pos2, index: usize) -> egui::Rect {
+        let (row, column) = (index / self.columns, index % self.columns);
+        let min = origin
+            + egui::vec2(
+                column as f32 * (self.strip.x + STRIP_GAP),
+                row as f32 * (self.strip.y + STRIP_GAP),
+            );
+        egui::Rect::from_min_size(min, self.strip)
+    }
+
+    /// The whole grid's size.
+    pub fn size(&self) -> egui::Vec2 {
+        egui::vec2(
+            self.columns as f32 * (self.strip.x + STRIP_GAP) - STRIP_GAP,
+            self.rows as f32 * (self.strip.y + STRIP_GAP) - STRIP_GAP,
+        )
     }
 }
 
@@ -124,40 +123,99 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     let Some(song) = setlist.songs.get(song_index) else {
         return;
     };
-    ui.heading(format!("Mixer: {}. {}", song_index + 1, song.name));
+    // The heading row's height, so that the grid gets the rest.
+    let heading_height = ui
+        .text_style_height(&egui::TextStyle::Heading)
+        .max(ui.spacing().interact_size.y)
+        + ui.spacing().item_spacing.y;
+    let area = ui.available_size() - egui::vec2(0.0, heading_height);
+    let grid = StripGrid::fit(area, song.stems.len(), ui.spacing().scroll.bar_width + 6.0);
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("Mixer: {}. {}", song_index + 1, song.name)).heading(),
+            )
+            .truncate(),
+        );
+        let count = if grid.scrolls {
+            RichText::new(format!("{} stems, scroll for more", song.stems.len()))
+                .color(LOADING_AMBER)
+        } else {
+            RichText::new(format!("{} stems", song.stems.len())).color(Color32::GRAY)
+        };
+        ui.label(count);
+    });
     let (mix, _) = editor.params.mix.get();
     let now = ui.input(|i| i.time);
-    editor
-        .meters
-        .update(&editor.shared, snap, song.stems.len(), now);
-    let meters = editor.meters.meters.clone();
+    editor.meters.update(snap, song.stems.len(), now);
+    let meters = &editor.meters.meters;
     let mut changed: Option<(usize, StemMixState)> = None;
+    let visibility = if grid.scrolls {
+        egui::scroll_area::ScrollBarVisibility::AlwaysVisible
+    } else {
+        egui::scroll_area::ScrollBarVisibility::AlwaysHidden
+    };
     egui::ScrollArea::vertical()
+        .id_salt(("trax-mixer", song_index))
         .auto_shrink([false, false])
+        .scroll_bar_visibility(visibility)
         .show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                for (i, stem) in song.stems.iter().enumerate() {
-                    let setlist_value = StemMixState::from(stem.mix);
-                    let current = mix
-                        .get(song_index)
-                        .and_then(|s| s.get(i))
-                        .copied()
-                        .unwrap_or(setlist_value);
-                    let meter = meters.get(i).copied().unwrap_or_default();
-                    if let Some(new) = strip(ui, i, &stem.name, current, setlist_value, meter) {
-                        changed = Some((i, new));
-                    }
+            // What the user sees of the strips: named for accessibility,
+            // so tests can check that a strip lies inside it.
+            let visible = ui.clip_rect();
+            ui.interact(
+                visible,
+                ui.make_persistent_id("trax-strips"),
+                egui::Sense::hover(),
+            )
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, "Mixer strips"));
+            let (area, _) = ui.allocate_exact_size(grid.size(), egui::Sense::hover());
+            for (i, stem) in song.stems.iter().enumerate() {
+                let rect = grid.strip_rect(area.min, i);
+                if !ui.is_rect_visible(rect) {
+                    continue;
                 }
-            });
+                let setlist_value = StemMixState::from(stem.mix);
+                let current = mix
+                    .get(song_index)
+                    .and_then(|s| s.get(i))
+                    .copied()
+                    .unwrap_or(setlist_value);
+                let meter = meters.get(i).copied().unwrap_or_default();
+                if let Some(new) = strip(ui, rect, i, &stem.name, current, setlist_value, meter) {
+                    changed = Some((i, new));
+                }
+            }
         });
     if let Some((stem, value)) = changed {
         set_stem_mix(editor, snap, song_index, stem, value);
     }
 }
 
-/// One strip; the new value if the user changed it.
+/// One strip in `rect`; the new value if the user changed it.
 fn strip(
     ui: &mut egui::Ui,
+    rect: egui::Rect,
+    index: usize,
+    name: &str,
+    current: StemMixState,
+    setlist_value: StemMixState,
+    meter: Meter,
+) -> Option<StemMixState> {
+    // Compact controls: the editor's stage style makes buttons 30 px
+    // tall, a strip's are smaller.
+    ui.scope(|ui| {
+        ui.spacing_mut().interact_size.y = BUTTON_HEIGHT;
+        ui.spacing_mut().button_padding = egui::vec2(2.0, 1.0);
+        strip_inside(ui, rect, index, name, current, setlist_value, meter)
+    })
+    .inner
+}
+
+/// [`strip`]'s contents, in the compact style.
+fn strip_inside(
+    ui: &mut egui::Ui,
+    rect: egui::Rect,
     index: usize,
     name: &str,
     current: StemMixState,
@@ -165,143 +223,154 @@ fn strip(
     meter: Meter,
 ) -> Option<StemMixState> {
     let mut value = current;
-    let mut reset = false;
-    egui::Frame::group(ui.style())
-        .inner_margin(6.0)
-        .show(ui, |ui| {
-            ui.set_width(STRIP_WIDTH);
-            ui.vertical_centered(|ui| {
-                ui.add(
-                    egui::Label::new(RichText::new(name).small().strong())
-                        .truncate()
-                        .sense(egui::Sense::hover()),
-                )
-                .on_hover_text(name);
-                let mut db = value.gain_db.clamp(FADER_MIN_DB, FADER_MAX_DB);
-                let fader = ui
-                    .horizontal(|ui| {
-                        let fader = ui.add(
-                            egui::Slider::new(&mut db, FADER_MIN_DB..=FADER_MAX_DB)
-                                .vertical()
-                                .show_value(false),
-                        );
-                        meter_bar(ui, index, meter, fader.rect.height());
-                        fader
-                    })
-                    .inner;
-                fader.widget_info(|| {
-                    egui::WidgetInfo::labeled(
-                        egui::Role::Slider,
-                        true,
-                        format!("Gain {}", index + 1),
-                    )
-                });
-                if fader.changed() {
-                    value.gain_db = if db <= FADER_MIN_DB { -120.0 } else { db };
-                }
-                if fader.double_clicked() {
-                    reset = true;
-                }
-                ui.label(RichText::new(gain_db(value.gain_db, FADER_MIN_DB)).small());
-                let pan = ui.add(
-                    egui::Slider::new(&mut value.pan, -1.0..=1.0)
-                        .show_value(false)
-                        .clamping(egui::SliderClamping::Always),
-                );
-                pan.widget_info(|| {
-                    egui::WidgetInfo::labeled(
-                        egui::Role::Slider,
-                        true,
-                        format!("Pan {}", index + 1),
-                    )
-                });
-                if pan.double_clicked() {
-                    value.pan = setlist_value.pan;
-                }
-                ui.label(RichText::new(pan_text(value.pan)).small());
-                ui.horizontal(|ui| {
-                    toggle(
-                        ui,
-                        "M",
-                        &format!("Mute {}", index + 1),
-                        &mut value.mute,
-                        LOADING_AMBER,
-                    );
-                    toggle(
-                        ui,
-                        "S",
-                        &format!("Solo {}", index + 1),
-                        &mut value.solo,
-                        CUED_BLUE,
-                    );
-                });
-            });
-        });
-    if reset {
+    let lit = current.mute || current.solo;
+    ui.painter().rect_filled(
+        rect,
+        4.0,
+        if lit {
+            Color32::from_gray(38)
+        } else {
+            Color32::from_gray(30)
+        },
+    );
+    let inner = rect.shrink(MARGIN);
+    let mut top = inner.top();
+    let mut row = |height: f32| {
+        let r = egui::Rect::from_min_size(
+            egui::pos2(inner.left(), top),
+            egui::vec2(inner.width(), height),
+        );
+        top += height + INNER_GAP;
+        r
+    };
+    let name_rect = row(NAME_HEIGHT);
+    let fader_height = inner.height()
+        - NAME_HEIGHT
+        - GAIN_TEXT_HEIGHT
+        - PAN_HEIGHT
+        - BUTTON_HEIGHT
+        - 4.0 * INNER_GAP;
+    let fader_rect = row(fader_height);
+    let gain_rect = row(GAIN_TEXT_HEIGHT);
+    let pan_rect = row(PAN_HEIGHT);
+    let buttons_rect = row(BUTTON_HEIGHT);
+
+    ui.put(
+        name_rect,
+        egui::Label::new(RichText::new(name).small().strong())
+            .truncate()
+            .sense(egui::Sense::hover()),
+    )
+    .on_hover_text(name);
+
+    // The fader, with the meter beside it.
+    let meter_width = 8.0;
+    let fader_width = 18.0;
+    let pair = fader_width + 4.0 + meter_width;
+    let left = fader_rect.center().x - pair / 2.0;
+    let slider_rect = egui::Rect::from_min_size(
+        egui::pos2(left, fader_rect.top()),
+        egui::vec2(fader_width, fader_rect.height()),
+    );
+    let meter_rect = egui::Rect::from_min_size(
+        egui::pos2(left + fader_width + 4.0, fader_rect.top()),
+        egui::vec2(meter_width, fader_rect.height()),
+    );
+    let mut db = value.gain_db.clamp(FADER_MIN_DB, FADER_MAX_DB);
+    let fader = ui
+        .scope_builder(egui::UiBuilder::new().max_rect(slider_rect), |ui| {
+            ui.spacing_mut().slider_width = slider_rect.height();
+            ui.spacing_mut().interact_size.y = fader_width;
+            ui.add(
+                egui::Slider::new(&mut db, FADER_MIN_DB..=FADER_MAX_DB)
+                    .vertical()
+                    .show_value(false),
+            )
+        })
+        .inner;
+    fader.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Slider, true, format!("Gain {}", index + 1))
+    });
+    if fader.changed() {
+        value.gain_db = if db <= FADER_MIN_DB { -120.0 } else { db };
+    }
+    if fader.double_clicked() {
         value.gain_db = setlist_value.gain_db;
     }
+    fader.on_hover_text(format!("{name}: double-click for the setlist's gain"));
+    meter_bar(ui, meter_rect, index, meter);
+
+    ui.put(
+        gain_rect,
+        egui::Label::new(RichText::new(gain_db(value.gain_db, FADER_MIN_DB)).small()),
+    );
+
+    let pan = ui
+        .scope_builder(egui::UiBuilder::new().max_rect(pan_rect), |ui| {
+            ui.spacing_mut().slider_width = pan_rect.width();
+            ui.spacing_mut().interact_size.y = PAN_HEIGHT;
+            ui.add(
+                egui::Slider::new(&mut value.pan, -1.0..=1.0)
+                    .show_value(false)
+                    .clamping(egui::SliderClamping::Always),
+            )
+        })
+        .inner;
+    pan.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Slider, true, format!("Pan {}", index + 1))
+    });
+    if pan.double_clicked() {
+        value.pan = setlist_value.pan;
+    }
+    pan.on_hover_text(format!(
+        "Pan {} (double-click: the setlist's pan)",
+        pan_text(value.pan)
+    ));
+
+    let half = (buttons_rect.width() - INNER_GAP) / 2.0;
+    let mute_rect = egui::Rect::from_min_size(buttons_rect.min, egui::vec2(half, BUTTON_HEIGHT));
+    let solo_rect = mute_rect.translate(egui::vec2(half + INNER_GAP, 0.0));
+    toggle(
+        ui,
+        mute_rect,
+        "M",
+        &format!("Mute {}", index + 1),
+        &mut value.mute,
+        LOADING_AMBER,
+    );
+    toggle(
+        ui,
+        solo_rect,
+        "S",
+        &format!("Solo {}", index + 1),
+        &mut value.solo,
+        CUED_BLUE,
+    );
     (value != current).then_some(value)
 }
 
-/// A vertical peak meter beside the fader: green, amber from -6 dBFS, red
-/// above 0 dBFS, with the hold as a line.
-fn meter_bar(ui: &mut egui::Ui, index: usize, meter: Meter, height: f32) {
-    let (rect, response) = ui.allocate_exact_size(egui::vec2(10.0, height), egui::Sense::hover());
-    response.widget_info(|| {
-        egui::WidgetInfo::labeled(
-            egui::Role::Meter,
-            true,
-            format!("Meter {} {:.1} dBFS", index + 1, meter.level_db),
-        )
-    });
-    let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 2.0, Color32::from_gray(25));
-    let y_of = |db: f32| {
-        let f = ((db - METER_MIN_DB) / (METER_MAX_DB - METER_MIN_DB)).clamp(0.0, 1.0);
-        rect.bottom() - f * rect.height()
-    };
-    if meter.level_db > METER_MIN_DB {
-        let color = if meter.level_db > 0.0 {
-            PROBLEM_RED
-        } else if meter.level_db > -6.0 {
-            LOADING_AMBER
-        } else {
-            PLAYING_GREEN
-        };
-        let bar = egui::Rect::from_min_max(egui::pos2(rect.left(), y_of(meter.level_db)), rect.max);
-        painter.rect_filled(bar, 1.0, color);
-    }
-    if meter.hold_db > METER_MIN_DB {
-        let y = y_of(meter.hold_db);
-        let color = if meter.hold_db > 0.0 {
-            PROBLEM_RED
-        } else {
-            Color32::WHITE
-        };
-        painter.line_segment(
-            [egui::pos2(rect.left(), y), egui::pos2(rect.right(), y)],
-            egui::Stroke::new(2.0, color),
-        );
-    }
-    // 0 dBFS tick.
-    let y0 = y_of(0.0);
-    painter.line_segment(
-        [
-            egui::pos2(rect.left(), y0),
-            egui::pos2(rect.left() + 3.0, y0),
-        ],
-        egui::Stroke::new(1.0, Color32::GRAY),
-    );
-}
-
-/// A strip's Mute or Solo button: `letter` on it, `name` for
+/// A strip's Mute or Solo button in `rect`: `letter` on it, `name` for
 /// accessibility, lit in `lit` while `on`; a click flips `on`.
-fn toggle(ui: &mut egui::Ui, letter: &str, name: &str, on: &mut bool, lit: Color32) {
+fn toggle(
+    ui: &mut egui::Ui,
+    rect: egui::Rect,
+    letter: &str,
+    name: &str,
+    on: &mut bool,
+    lit: Color32,
+) {
     let fill = if *on { lit } else { Color32::from_gray(50) };
-    let button = ui.add(
-        egui::Button::new(RichText::new(letter).strong())
+    let text_color = if *on {
+        Color32::BLACK
+    } else {
+        Color32::LIGHT_GRAY
+    };
+    let button = ui.put(
+        rect,
+        egui::Button::new(RichText::new(letter).strong().color(text_color))
             .selected(*on)
-            .fill(fill),
+            .fill(fill)
+            .min_size(rect.size()),
     );
     let state = *on;
     button.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, state, name));
@@ -357,18 +426,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_meter_jumps_up_falls_slowly_and_holds_its_peak() {
-        let mut m = Meter::default();
-        m.update(1.0, 0.0, 10.0);
-        assert_eq!((m.level_db, m.hold_db), (0.0, 0.0));
-        m.update(0.0, 0.5, 10.5);
-        assert!((m.level_db + 6.0).abs() < 1e-4, "{}", m.level_db);
-        assert_eq!(m.hold_db, 0.0, "held");
-        let t2 = 11.6;
-        m.update(0.0, 1.1, t2);
-        assert!(m.hold_db < -18.0, "the hold expired: {}", m.hold_db);
-        m.update(0.0, 10.0, t2);
-        assert_eq!(m.level_db, METER_MIN_DB);
+    fn thirty_strips_fit_the_default_mixer_area_in_rows_and_sixty_scroll() {
+        // The mixer's area at the editor's default size (measured).
+        let area = egui::vec2(740.0, 520.0);
+        let g = StripGrid::fit(area, 30, 14.0);
+        assert!(!g.scrolls, "{g:?}");
+        assert!(g.columns * g.rows >= 30 && g.rows <= 3, "{g:?}");
+        assert!(g.size().x <= area.x && g.size().y <= area.y, "{g:?}");
+        assert!(g.strip.x >= STRIP_MIN_WIDTH && g.strip.y >= STRIP_MIN_HEIGHT);
+        let g = StripGrid::fit(area, 60, 14.0);
+        assert!(g.scrolls && g.size().x <= area.x - 14.0, "{g:?}");
+        assert_eq!(g.strip.y, STRIP_MIN_HEIGHT);
+        let g = StripGrid::fit(area, 4, 14.0);
+        assert_eq!((g.columns, g.rows, g.strip.x), (4, 1, STRIP_MAX_WIDTH));
+        // Strips do not overlap and keep their order row by row.
+        let g = StripGrid::fit(area, 30, 14.0);
+        let a = g.strip_rect(egui::Pos2::ZERO, g.columns - 1);
+        let b = g.strip_rect(egui::Pos2::ZERO, g.columns);
+        assert!(b.top() > a.bottom() && b.left() == 0.0);
     }
 
     #[test]

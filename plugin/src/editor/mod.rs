@@ -25,8 +25,10 @@ pub mod cache_panel;
 pub mod cache_tasks;
 mod dialog;
 pub mod format;
+pub mod keys;
 pub mod master_panel;
 pub mod mixer_panel;
+pub mod peak_meter;
 pub mod residency;
 pub mod setlist_panel;
 pub mod transport_panel;
@@ -49,10 +51,20 @@ use crate::plugin::params::TraxParams;
 /// room for the setlist and about ten mixer strips.
 pub const EDITOR_SIZE: (f64, f64) = (1180.0, 760.0);
 
-/// The smallest size that keeps the transport row and the setlist usable.
-pub const EDITOR_MIN_SIZE: (f32, f32) = (820.0, 520.0);
+/// The smallest size at which a 30-stem song's strips and ten songs of
+/// the setlist still show without scrolling (checked by the editor's
+/// tests) and the transport row fits.
+pub const EDITOR_MIN_SIZE: (f32, f32) = (1024.0, 740.0);
+
+/// The setlist column's default width, logical pixels (the user can drag
+/// it wider).
+pub const SETLIST_WIDTH: f32 = 360.0;
 
 pub use setlist_panel::RECENT_SETLISTS;
+
+/// How long a key's seek counts as pending: the next step starts from its
+/// target rather than from the position shown (seconds).
+const SEEK_STEP_PENDING_SECS: f64 = 0.5;
 
 /// How often the editor redraws while audio plays (position, meters).
 const PLAYING_REPAINT: Duration = Duration::from_millis(33);
@@ -83,9 +95,11 @@ pub struct TraxEditor {
     gui: Option<GuiContext>,
     setlist: setlist_panel::SetlistPanel,
     transport: transport_panel::TransportPanel,
-    meters: mixer_panel::Meters,
+    meters: peak_meter::Meters,
     cache: cache_panel::CachePanel,
     master_meter: master_panel::ReductionMeter,
+    /// The last seek a key asked for: (target frame, egui time, seconds).
+    pending_seek: Option<(u64, f64)>,
     /// Which chunks of the current song have cache files (from the cache
     /// thread), for the seek bar.
     cached_ranges: Option<cache_tasks::CachedRanges>,
@@ -104,6 +118,9 @@ pub struct Snapshot {
     pub position_frames: u64,
     /// Blocks in which a stem's data was late (silence instead).
     pub underrun_blocks: u64,
+    /// The engine's counters (atomics the audio thread writes), once
+    /// activated.
+    pub engine: Option<Arc<EngineStats>>,
     /// The `song` parameter as an index (0-based): the cued song.
     pub selected_song: usize,
     /// The `play` parameter.
@@ -137,6 +154,7 @@ impl Snapshot {
             active_song,
             position_frames,
             underrun_blocks,
+            engine: stats,
             selected_song: usize::try_from(params.song.value().max(1) - 1).unwrap_or(0),
             play: params.play.value(),
             setlist: shared.setlist.lock().clone(),
@@ -174,10 +192,11 @@ impl TraxEditor {
             gui: None,
             setlist: setlist_panel::SetlistPanel::new(current, recent),
             transport: transport_panel::TransportPanel::default(),
-            meters: mixer_panel::Meters::default(),
+            meters: peak_meter::Meters::default(),
             cache: cache_panel::CachePanel::default(),
             master_meter: master_panel::ReductionMeter::default(),
             cached_ranges: None,
+            pending_seek: None,
         }
     }
 
@@ -189,6 +208,10 @@ impl TraxEditor {
     /// Draws the whole editor into `ui` (the window's root).
     pub fn view(&mut self, ui: &mut egui::Ui) {
         let snap = Snapshot::take(&self.params, &self.shared);
+        let now_secs = ui.input(|i| i.time);
+        for action in keys::take_actions(ui.ctx()) {
+            self.key_action(action, &snap, now_secs);
+        }
         egui::Panel::top("trax-transport").show(ui, |ui| {
             transport_panel::show(self, ui, &snap);
         });
@@ -199,8 +222,8 @@ impl TraxEditor {
         });
         egui::Panel::left("trax-setlist")
             .resizable(true)
-            .default_size(400.0)
-            .min_size(330.0)
+            .default_size(SETLIST_WIDTH)
+            .min_size(300.0)
             .show(ui, |ui| {
                 egui::Panel::bottom("trax-master").show(ui, |ui| {
                     ui.add_space(4.0);
@@ -286,6 +309,48 @@ impl TraxEditor {
     /// Seek the current song to `frame` (engine rate).
     fn seek(&self, frame: u64) {
         self.send(GuiCommand::Seek(frame));
+    }
+
+    /// Seek the heard song by `secs` (negative: back), within the song;
+    /// nothing while no song is heard.
+    /// Steps repeat from the last step's target while the engine has not
+    /// shown it yet (a held arrow repeats faster than a seek lands).
+    fn seek_by(&mut self, snap: &Snapshot, secs: i64, now_secs: f64) {
+        let (Some(song), Some(setlist)) = (snap.active_song, &snap.setlist) else {
+            return;
+        };
+        let Some(length) = setlist.songs.get(song).map(|s| s.length_frames) else {
+            return;
+        };
+        let from = match self.pending_seek {
+            Some((target, at)) if now_secs - at < SEEK_STEP_PENDING_SECS => target,
+            _ => snap.position_frames,
+        };
+        let delta = secs.unsigned_abs() * u64::from(snap.rate_hz);
+        let frame = if secs < 0 {
+            from.saturating_sub(delta)
+        } else {
+            from.saturating_add(delta)
+        }
+        .min(length.saturating_sub(1));
+        self.pending_seek = Some((frame, now_secs));
+        self.seek(frame);
+    }
+
+    /// Does what a key of the performer's keyboard asks.
+    fn key_action(&mut self, action: keys::KeyAction, snap: &Snapshot, now_secs: f64) {
+        use keys::KeyAction;
+        let count = snap.song_count();
+        match action {
+            KeyAction::PlayPause => self.play_pause(snap),
+            KeyAction::PlayCued if count > 0 => self.play_now(snap.selected_song.min(count - 1)),
+            KeyAction::Stop => self.stop(),
+            KeyAction::CuePrevious if count > 0 => self.cue(snap.selected_song.saturating_sub(1)),
+            KeyAction::CueNext if count > 0 => self.cue((snap.selected_song + 1).min(count - 1)),
+            KeyAction::SeekBack => self.seek_by(snap, -keys::SEEK_STEP_SECS, now_secs),
+            KeyAction::SeekForward => self.seek_by(snap, keys::SEEK_STEP_SECS, now_secs),
+            _ => {}
+        }
     }
 
     /// Load the setlist at `path` (a `.toml`/`.json` file or a folder) on

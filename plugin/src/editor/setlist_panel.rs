@@ -6,7 +6,7 @@
 use egui::{self, Color32, RichText};
 
 use super::dialog::{DialogResult, PendingDialog, Pick};
-use super::format::time_mss_t;
+use super::format::{time_mss, time_mss_t};
 use super::{Snapshot, TraxEditor};
 use crate::bridge::TransportState;
 use crate::loader::prepare::Severity;
@@ -33,6 +33,9 @@ pub struct SetlistPanel {
     dialog: Option<PendingDialog>,
     /// Why the last dialog could not open.
     dialog_error: Option<String>,
+    /// The current song when the list was last drawn (it scrolls to a new
+    /// one).
+    shown_current: Option<usize>,
 }
 
 impl SetlistPanel {
@@ -48,6 +51,7 @@ impl SetlistPanel {
             recent,
             dialog: None,
             dialog_error: None,
+            shown_current: None,
         }
     }
 
@@ -121,31 +125,21 @@ impl SongState {
     }
 }
 
+/// Height of a song's row in the list, logical pixels.
+pub const SONG_ROW_HEIGHT: f32 = 26.0;
+
 /// Draws the panel.
 pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
-    ui.heading("Setlist");
-    open_row(editor, ui);
+    open_rows(editor, ui);
     status_line(ui, snap);
     ui.separator();
     song_list(editor, ui, snap);
 }
 
-fn open_row(editor: &mut TraxEditor, ui: &mut egui::Ui) {
+fn open_rows(editor: &mut TraxEditor, ui: &mut egui::Ui) {
     let mut open: Option<String> = None;
     ui.horizontal(|ui| {
-        let field = ui.add(
-            egui::TextEdit::singleline(&mut editor.setlist.path)
-                .hint_text("setlist .toml / .json, or a folder")
-                .desired_width(ui.available_width() - 80.0),
-        );
-        field
-            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Setlist path"));
-        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.button("Open").clicked() || enter {
-            open = Some(editor.setlist.path.clone());
-        }
-    });
-    ui.horizontal(|ui| {
+        ui.heading("Setlist");
         let idle = editor.setlist.dialog.is_none();
         if ui
             .add_enabled(idle, egui::Button::new("File…"))
@@ -169,7 +163,7 @@ fn open_row(editor: &mut TraxEditor, ui: &mut egui::Ui) {
         }
         let recent = egui::ComboBox::from_id_salt("trax-recent")
             .selected_text("Recent")
-            .width(ui.available_width().min(160.0))
+            .width((ui.available_width() - 8.0).clamp(70.0, 110.0))
             .show_ui(ui, |ui| {
                 if editor.setlist.recent.is_empty() {
                     ui.label("(none yet)");
@@ -182,6 +176,24 @@ fn open_row(editor: &mut TraxEditor, ui: &mut egui::Ui) {
             });
         recent.response.widget_info(|| {
             egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Recent setlists")
+        });
+    });
+    // Open on the right, the path field in the rest of the row.
+    ui.horizontal(|ui| {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let open_clicked = ui.button("Open").clicked();
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut editor.setlist.path)
+                    .hint_text("setlist .toml / .json, or a folder")
+                    .desired_width(ui.available_width()),
+            );
+            field.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Setlist path")
+            });
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if open_clicked || enter {
+                open = Some(editor.setlist.path.clone());
+            }
         });
     });
     if let Some(dialog) = &editor.setlist.dialog {
@@ -209,6 +221,7 @@ fn open_row(editor: &mut TraxEditor, ui: &mut egui::Ui) {
     }
 }
 
+/// One line: what is loaded or why not (the whole text on hover).
 fn status_line(ui: &mut egui::Ui, snap: &Snapshot) {
     let color = match snap.load_state {
         load_state::FAILED => PROBLEM_RED,
@@ -216,92 +229,153 @@ fn status_line(ui: &mut egui::Ui, snap: &Snapshot) {
         _ => Color32::GRAY,
     };
     if !snap.status.is_empty() {
-        ui.add(egui::Label::new(RichText::new(&snap.status).small().color(color)).wrap());
+        ui.add(
+            egui::Label::new(RichText::new(snap.status.as_str()).small().color(color)).truncate(),
+        )
+        .on_hover_text(snap.status.as_str());
     }
 }
 
+/// The songs, one row each: number, name, length, state and a problem
+/// count (the problems on hover). The current song is scrolled into view
+/// whenever it changes.
 fn song_list(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     let Some(setlist) = snap.setlist.clone() else {
         ui.label("No setlist loaded.");
         return;
     };
+    let current = snap.current_song();
+    let scroll_to_current = editor.setlist.shown_current != Some(current);
+    editor.setlist.shown_current = Some(current);
     egui::ScrollArea::vertical()
+        .id_salt("trax-songs")
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            let visible = ui.clip_rect();
+            ui.interact(
+                visible,
+                ui.make_persistent_id("trax-song-list"),
+                egui::Sense::hover(),
+            )
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, "Song list"));
+            ui.spacing_mut().item_spacing.y = 2.0;
             for (i, song) in setlist.songs.iter().enumerate() {
-                let state = SongState::of(snap, i);
-                let (word, color) = state.label();
                 let problems: Vec<_> = snap.problems.iter().filter(|p| p.song == i).collect();
-                let title = RichText::new(format!("{}. {}", i + 1, song.name)).size(19.0);
-                let title = if matches!(state, SongState::Playing | SongState::Loading) {
-                    title.strong().color(color)
-                } else {
-                    title
-                };
-                let selected = matches!(
-                    state,
-                    SongState::Playing | SongState::Loading | SongState::Paused | SongState::Cued
-                );
-                let row = ui.add_sized(
-                    [ui.available_width(), 30.0],
-                    egui::Button::selectable(selected, title),
-                );
+                let row = song_row(ui, snap, i, song, &setlist, &problems);
+                if scroll_to_current && i == current {
+                    row.scroll_to_me(None);
+                }
                 // A triple click (a hurried double) plays too.
                 if row.double_clicked() || row.triple_clicked() {
                     editor.play_now(i);
                 } else if row.clicked() {
                     editor.cue(i);
                 }
-                ui.horizontal(|ui| {
-                    ui.add_space(24.0);
-                    ui.label(
-                        RichText::new(format!(
-                            "{}   {} stems",
-                            time_mss_t(song.length_frames, setlist.engine_rate_hz),
-                            song.stems.len()
-                        ))
-                        .small(),
-                    );
-                    ui.label(RichText::new(word).small().color(color));
-                    if !problems.is_empty() {
-                        let worst = if problems.iter().any(|p| p.severity != Severity::Warning) {
-                            PROBLEM_RED
-                        } else {
-                            LOADING_AMBER
-                        };
-                        ui.label(
-                            RichText::new(format!("{} problem(s)", problems.len()))
-                                .small()
-                                .color(worst),
-                        );
-                    }
-                });
-                for p in problems {
-                    let file = song
-                        .stems
-                        .get(p.stem)
-                        .and_then(|s| s.path.file_name())
-                        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-                    let color = if p.severity == Severity::Warning {
-                        LOADING_AMBER
-                    } else {
-                        PROBLEM_RED
-                    };
-                    ui.horizontal(|ui| {
-                        ui.add_space(24.0);
-                        ui.add(
-                            egui::Label::new(
-                                RichText::new(format!("{file}: {}", problem_cause(&p.message)))
-                                    .small()
-                                    .color(color),
-                            )
-                            .wrap(),
-                        );
-                    });
-                }
-                ui.add_space(4.0);
             }
         });
+}
+
+/// Draws song `i`'s row and returns its response (named `N. Name`, a
+/// button, selected while playing, paused, loading or cued).
+fn song_row(
+    ui: &mut egui::Ui,
+    snap: &Snapshot,
+    i: usize,
+    song: &crate::loader::prepare::PreparedSong,
+    setlist: &crate::loader::prepare::PreparedSetlist,
+    problems: &[&crate::loader::prepare::StemProblem],
+) -> egui::Response {
+    let state = SongState::of(snap, i);
+    let (word, color) = state.label();
+    let selected = state != SongState::Ready;
+    let (rect, row) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), SONG_ROW_HEIGHT),
+        egui::Sense::click(),
+    );
+    let label = format!("{}. {}", i + 1, song.name);
+    row.widget_info(|| {
+        egui::WidgetInfo::selected(egui::Role::Button, true, selected, label.as_str())
+    });
+    let visuals = ui.style().interact_selectable(&row, selected);
+    let painter = ui.painter_at(rect);
+    if selected || row.hovered() {
+        painter.rect_filled(rect, 3.0, visuals.weak_bg_fill);
+    }
+    let y = rect.center().y;
+    let number_font = egui::FontId::proportional(15.0);
+    let name_font = egui::FontId::proportional(18.0);
+    let small = egui::FontId::proportional(14.0);
+    painter.text(
+        egui::pos2(rect.left() + 30.0, y),
+        egui::Align2::RIGHT_CENTER,
+        format!("{}.", i + 1),
+        number_font,
+        Color32::GRAY,
+    );
+    // Right to left: state, length, problems; the name takes the rest.
+    let mut right = rect.right() - 6.0;
+    painter.text(
+        egui::pos2(right, y),
+        egui::Align2::RIGHT_CENTER,
+        word,
+        small.clone(),
+        color,
+    );
+    right -= 72.0;
+    painter.text(
+        egui::pos2(right, y),
+        egui::Align2::RIGHT_CENTER,
+        time_mss(song.length_frames, setlist.engine_rate_hz),
+        small.clone(),
+        Color32::LIGHT_GRAY,
+    );
+    right -= 52.0;
+    if !problems.is_empty() {
+        let worst = if problems.iter().any(|p| p.severity != Severity::Warning) {
+            PROBLEM_RED
+        } else {
+            LOADING_AMBER
+        };
+        painter.text(
+            egui::pos2(right, y),
+            egui::Align2::RIGHT_CENTER,
+            format!("⚠{}", problems.len()),
+            small,
+            worst,
+        );
+        right -= 34.0;
+    }
+    let name_color = match state {
+        SongState::Playing | SongState::Loading => color,
+        _ => ui.visuals().text_color(),
+    };
+    let left = rect.left() + 38.0;
+    // The name, ellipsized to the room left of the figures.
+    let mut job =
+        egui::text::LayoutJob::simple_singleline(song.name.clone(), name_font, name_color);
+    job.wrap = egui::text::TextWrapping::truncate_at_width((right - 6.0 - left).max(0.0));
+    let galley = ui.painter().layout_job(job);
+    painter.galley(
+        egui::pos2(left, y - galley.size().y / 2.0),
+        galley,
+        name_color,
+    );
+    let mut hover = format!(
+        "{}. {}\n{} · {} stems · {word}\nClick: cue · double-click: play now",
+        i + 1,
+        song.name,
+        time_mss_t(song.length_frames, setlist.engine_rate_hz),
+        song.stems.len()
+    );
+    for p in problems {
+        let file = song
+            .stems
+            .get(p.stem)
+            .and_then(|s| s.path.file_name())
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+        hover.push_str(&format!("\n⚠ {file}: {}", problem_cause(&p.message)));
+    }
+    row.on_hover_text(hover)
 }
 
 /// A problem's message without the leading file path (the list names the

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use egui::{self, Color32, RichText, Sense, Stroke};
 
-use super::format::{gain_db, time_mss_t};
+use super::format::{gain_db, time_mss, time_mss_t};
 use super::setlist_panel::{LOADING_AMBER, PLAYING_GREEN, PROBLEM_RED};
 use super::{Snapshot, TraxEditor};
 use crate::bridge::TransportState;
@@ -38,12 +38,24 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
         ui.separator();
         times(ui, snap);
         ui.separator();
-        underruns(editor, ui, snap);
-        ui.separator();
-        gain_and_follow(editor, ui);
+        master_gain(editor, ui);
     });
     ui.add_space(2.0);
-    now_and_next(ui, snap);
+    // The song names take what the counters on the right leave.
+    ui.horizontal(|ui| {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(RichText::new("Keys").color(Color32::GRAY))
+                .on_hover_text(super::keys::KEYS_HELP.replace(" · ", "\n"));
+            ui.separator();
+            follow(editor, ui);
+            ui.separator();
+            underruns(editor, ui, snap);
+            ui.separator();
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                now_and_next(ui, snap);
+            });
+        });
+    });
     seek_bar(editor, ui, snap);
     ui.add_space(6.0);
 }
@@ -71,10 +83,18 @@ fn buttons(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     } else {
         Color32::from_rgb(50, 60, 75)
     });
-    if ui.add_sized(size, play).clicked() {
+    if ui
+        .add_sized(size, play)
+        .on_hover_text("Play or pause (Space)")
+        .clicked()
+    {
         editor.play_pause(snap);
     }
-    if ui.add_sized(size, egui::Button::new(big("Stop"))).clicked() {
+    if ui
+        .add_sized(size, egui::Button::new(big("Stop")))
+        .on_hover_text("Stop (Esc); the next Play starts the cued song")
+        .clicked()
+    {
         editor.stop();
     }
     if ui.add_sized(size, egui::Button::new(big("Next"))).clicked() {
@@ -88,6 +108,28 @@ fn current_length(snap: &Snapshot) -> u64 {
         .as_ref()
         .and_then(|s| s.songs.get(snap.current_song()))
         .map_or(0, |s| s.length_frames)
+}
+
+/// Frames left in the set from the current position: the rest of the
+/// current song and every song after it (each played to its end).
+pub fn set_remaining_frames(snap: &Snapshot) -> u64 {
+    let Some(setlist) = &snap.setlist else {
+        return 0;
+    };
+    let current = snap.current_song();
+    let length = current_length(snap);
+    let position = if snap.active_song.is_some() {
+        snap.position_frames.min(length)
+    } else {
+        0
+    };
+    let after: u64 = setlist
+        .songs
+        .iter()
+        .skip(current + 1)
+        .map(|s| s.length_frames)
+        .sum();
+    length - position + after
 }
 
 fn times(ui: &mut egui::Ui, snap: &Snapshot) {
@@ -109,11 +151,15 @@ fn times(ui: &mut egui::Ui, snap: &Snapshot) {
         );
         ui.label(
             RichText::new(format!(
-                "remaining -{}",
-                time_mss_t(length - position, snap.rate_hz)
+                "song -{}  set -{}",
+                time_mss_t(length - position, snap.rate_hz),
+                time_mss(set_remaining_frames(snap), snap.rate_hz)
             ))
             .monospace()
             .small(),
+        )
+        .on_hover_text(
+            "Time left in this song, and in the set (this song and every song after it)",
         );
     });
 }
@@ -137,7 +183,7 @@ fn underruns(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     }
 }
 
-fn gain_and_follow(editor: &mut TraxEditor, ui: &mut egui::Ui) {
+fn master_gain(editor: &mut TraxEditor, ui: &mut egui::Ui) {
     let params = std::sync::Arc::clone(&editor.params);
     let mut db = params
         .gain_db
@@ -155,6 +201,10 @@ fn gain_and_follow(editor: &mut TraxEditor, ui: &mut egui::Ui) {
     if slider.double_clicked() {
         editor.set_param(&params.gain_db, 0.0);
     }
+}
+
+fn follow(editor: &mut TraxEditor, ui: &mut egui::Ui) {
+    let params = &editor.params;
     let mut follow = params.follow.value();
     if ui
         .checkbox(&mut follow, "Follow host")
@@ -176,29 +226,40 @@ fn now_and_next(ui: &mut egui::Ui, snap: &Snapshot) {
             .get(i)
             .map(|s| format!("{}. {}", i + 1, s.name))
     };
-    ui.horizontal(|ui| {
-        if let Some(now) = name(current) {
-            let prefix = if snap.active_song.is_some() {
-                "Now"
-            } else {
-                "Cued"
-            };
-            ui.label(RichText::new(prefix).size(16.0).color(Color32::GRAY));
-            ui.label(RichText::new(now).size(28.0).strong());
-        }
-        // The next song: the cued one if another is cued while one plays,
-        // else the one after.
-        let next = if snap.active_song.is_some() && snap.selected_song != current {
-            snap.selected_song
+    // The next song: the cued one if another is cued while one plays,
+    // else the one after.
+    let next = if snap.active_song.is_some() && snap.selected_song != current {
+        snap.selected_song
+    } else {
+        current + 1
+    };
+    let next = name(next);
+    if let Some(now) = name(current) {
+        let prefix = if snap.active_song.is_some() {
+            "Now"
         } else {
-            current + 1
+            "Cued"
         };
-        if let Some(next) = name(next) {
-            ui.add_space(24.0);
-            ui.label(RichText::new("Next").size(16.0).color(Color32::GRAY));
-            ui.label(RichText::new(next).size(22.0));
-        }
-    });
+        ui.label(RichText::new(prefix).size(16.0).color(Color32::GRAY));
+        // The current song keeps at least 60 % of the row when a next
+        // song shows.
+        let room = if next.is_some() {
+            ui.available_width() * 0.6
+        } else {
+            ui.available_width()
+        };
+        ui.scope(|ui| {
+            ui.set_max_width(room);
+            ui.add(egui::Label::new(RichText::new(&now).size(28.0).strong()).truncate())
+                .on_hover_text(&now);
+        });
+    }
+    if let Some(next) = next {
+        ui.add_space(16.0);
+        ui.label(RichText::new("Next").size(16.0).color(Color32::GRAY));
+        ui.add(egui::Label::new(RichText::new(&next).size(22.0)).truncate())
+            .on_hover_text(&next);
+    }
 }
 
 /// Per chunk of the current song: the fraction of stems in RAM and the
