@@ -22,10 +22,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use trax::mastering::{
-    analyze_song, fit, AnalysisStore, AnalyzeOptions, AnalyzeProgress, Chain, MasterTargets,
-    SongMaster,
+use trax::analysis::{
+    analyze_song, fit, AnalysisStore, AnalyzeOptions, AnalyzeProgress, MasterTargets,
 };
+use trax::bridge::SongMaster;
+use trax::engine::master::Chain;
 use trax::{Player, PlayerConfig};
 
 const RATE_HZ: u32 = 48_000;
@@ -102,7 +103,7 @@ fn lookup_cost() {
         long.profile.segments.extend(s);
         long.profile.tone_probe_db.extend(t);
     }
-    let key = trax::mastering::song_key(&list.songs[0], RATE_HZ);
+    let key = trax::analysis::song_key(&list.songs[0], RATE_HZ);
     store.put(&key, &long).expect("put");
     let bytes = std::fs::metadata(store.dir().join(key.file_name())).map_or(0, |m| m.len());
     let mut times = Vec::new();
@@ -120,7 +121,7 @@ fn lookup_cost() {
         times[times.len() - 1] * 1e6
     );
     let t = Instant::now();
-    let _ = trax::mastering::song_key(&list.songs[0], RATE_HZ);
+    let _ = trax::analysis::song_key(&list.songs[0], RATE_HZ);
     println!(
         "  the key ({} stems' canonical paths, sizes and times): {:.0} µs",
         list.songs[0].stems.len(),

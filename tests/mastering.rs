@@ -19,8 +19,8 @@ mod store;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use trax::analysis::{analyze_song, Analysis, AnalyzeOptions, AnalyzeProgress};
 use trax::bridge::StemMix;
-use trax::mastering::{analyze_song, Analysis, AnalyzeOptions, AnalyzeProgress};
 use trax::setlist::{Song, Stem};
 
 /// What the reference measured in one file.

@@ -213,9 +213,9 @@ fn mastered_render(song_dir: &Path, gain_db: f32, spam: usize) -> (Vec<f32>, u64
             player.resume();
         }
     }
-    let master = trax::mastering::SongMaster {
+    let master = trax::bridge::SongMaster {
         gain_db,
-        ..trax::mastering::SongMaster::NEUTRAL
+        ..trax::bridge::SongMaster::NEUTRAL
     };
     player.set_song_master(prepared.epoch, 0, master);
     player.set_auto_master(true, false);

@@ -244,7 +244,7 @@ fn check_song(test: &str, song: usize, rate: u32, set_all: bool) {
         .unwrap_or(usize::MAX);
     assert_eq!(
         reported,
-        trax::mastering::limiter::latency_frames(rate),
+        trax::engine::master::limiter::latency_frames(rate),
         "{test}: the reported latency is the auto-master's lookahead [{host_report}]"
     );
     assert_eq!(

@@ -2,7 +2,7 @@
 //! version can leave them: a record is refused unless its checksum,
 //! version and key hold; one that is accepted round-trips.
 
-use trax::mastering::store;
+use trax::analysis::store;
 
 /// The key the target's records are stored under (the seeds use it).
 pub const KEY: &[u8] = b"trax-fuzz analysis key";

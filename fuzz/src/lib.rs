@@ -71,7 +71,7 @@ pub const TARGETS: &[Target] = &[
     },
     Target {
         name: "analysis_record",
-        about: "a stored analysis record (mastering::store::decode)",
+        about: "a stored analysis record (analysis::store::decode)",
         run: analysis::record,
     },
     Target {

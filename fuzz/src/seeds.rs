@@ -8,13 +8,13 @@
 use std::f32::consts::TAU;
 use std::path::{Path, PathBuf};
 
+use trax::analysis::record::{Analysis, Profile, Segment};
+use trax::analysis::store;
 use trax::cache::chunk;
 use trax::cache::flac::{self, FlacEffort};
 use trax::cache::meta::MetaRecord;
 use trax::cache::samples::Depth;
 use trax::cache::{SampleOrigin, StemKey};
-use trax::mastering::analysis::{Analysis, Profile, Segment};
-use trax::mastering::store;
 
 /// A named seed.
 pub type Seed = (String, Vec<u8>);

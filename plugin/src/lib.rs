@@ -16,12 +16,13 @@
 // it (the C entry points), and only that module allows it.
 #![deny(unsafe_code)]
 
+pub mod analysis;
 pub mod bridge;
 pub mod cache;
+pub mod dsp;
 pub mod editor;
 pub mod engine;
 pub mod loader;
-pub mod mastering;
 pub mod player;
 pub mod plugin;
 pub mod setlist;

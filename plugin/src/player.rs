@@ -350,7 +350,7 @@ impl Player {
 
     /// Sets song `song`'s auto-master settings for the setlist load
     /// `epoch` ([`PreparedSetlist::epoch`]; ignored for another load).
-    pub fn set_song_master(&self, epoch: u16, song: usize, master: crate::mastering::SongMaster) {
+    pub fn set_song_master(&self, epoch: u16, song: usize, master: crate::bridge::SongMaster) {
         let _ = self.send(Control::SongMaster {
             epoch,
             song,

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use trax::mastering::settings::{median_lufs, CEILING_RANGE_DBTP, TARGET_RANGE_LUFS};
-use trax::mastering::{
+use trax::analysis::fit::{median_lufs, CEILING_RANGE_DBTP, TARGET_RANGE_LUFS};
+use trax::analysis::{
     analyze_song, fit, AnalysisStore, AnalyzeOptions, AnalyzeProgress, Fitted, MasterTargets,
     SongAnalysis, TargetMode,
 };

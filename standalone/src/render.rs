@@ -91,12 +91,12 @@ fn master_setlist(
     player: &Player,
     prepared: &trax::loader::prepare::PreparedSetlist,
     cache: Option<std::sync::Arc<trax::loader::CacheLink>>,
-    targets: &trax::mastering::MasterTargets,
+    targets: &trax::analysis::MasterTargets,
 ) {
     let store = cache
         .as_ref()
-        .and_then(|c| trax::mastering::AnalysisStore::open(c.dir()).ok());
-    let options = trax::mastering::AnalyzeOptions {
+        .and_then(|c| trax::analysis::AnalysisStore::open(c.dir()).ok());
+    let options = trax::analysis::AnalyzeOptions {
         cache,
         store,
         background: false,

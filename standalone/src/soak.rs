@@ -23,11 +23,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use rand::{Rng, SeedableRng};
+use trax::analysis::{fit, AnalysisJobs, AnalysisStore, AnalyzeOptions, MasterTargets, SongStatus};
+use trax::bridge::SongMaster;
 use trax::bridge::TransportState;
 use trax::loader::{CacheConfig, CacheLink, CachePolicy};
-use trax::mastering::{
-    fit, AnalysisJobs, AnalysisStore, AnalyzeOptions, MasterTargets, SongMaster, SongStatus,
-};
 use trax::{Player, PlayerConfig};
 
 use crate::cache_cmd::parse_size_bytes;

@@ -69,7 +69,7 @@ pub(super) fn sample_rate_change_between_activations() {
         let block = 16_384usize;
         // The previous run's frames after its note: its `frames`, plus the
         // latency it rendered on to read its output compensated.
-        let prev = rate as usize + trax::mastering::limiter::latency_frames(rate);
+        let prev = rate as usize + trax::engine::master::limiter::latency_frames(rate);
         let frames = rate as usize;
         let reference = reference(rate, prev + NOTE_FRAME + frames);
         let out = activation_render(&mut inst, song, rate, block, frames);

@@ -41,7 +41,7 @@ pub(super) fn render_note(
     let latency = inst.latency_frames() as usize;
     assert_eq!(
         latency,
-        trax::mastering::limiter::latency_frames(rate as u32),
+        trax::engine::master::limiter::latency_frames(rate as u32),
         "{rate} Hz: the reported latency is the auto-master's lookahead"
     );
     let total = NOTE_FRAME + frames + latency;

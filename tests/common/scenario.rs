@@ -77,7 +77,7 @@ pub fn run(wrap: Wrap<'_>) {
     let prepared = player.load(&setlist_a);
     // Songs with working auto-master settings (gain, tone, glue, limiter).
     for song in 0..prepared.songs.len() {
-        let master = trax::mastering::SongMaster {
+        let master = trax::bridge::SongMaster {
             gain_db: 3.0 + song as f32,
             tone_db: [-1.5, 0.5, 1.0],
             glue_threshold_db: -18.0,

@@ -4,7 +4,9 @@
 use super::*;
 use nice_assert_no_alloc::assert_no_alloc;
 use rand::{Rng, SeedableRng};
-use trax::mastering::{fit, Chain, MasterTargets, SongMaster};
+use trax::analysis::{fit, MasterTargets};
+use trax::bridge::SongMaster;
+use trax::engine::master::Chain;
 use trax::{Player, PlayerConfig};
 
 const RATE: u32 = 48_000;
@@ -258,7 +260,7 @@ fn an_impulse_arrives_exactly_the_reported_latency_later_mastered_or_not() {
         player.play_song(0);
         let out = common::render_until_stopped(&player, &mut engine, 256, u64::MAX);
         let latency = engine.latency_frames();
-        assert_eq!(latency, trax::mastering::limiter::latency_frames(RATE));
+        assert_eq!(latency, trax::engine::master::limiter::latency_frames(RATE));
         let loudest = out
             .iter()
             .step_by(2)

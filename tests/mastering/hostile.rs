@@ -5,7 +5,7 @@
 
 use super::chain::working_master;
 use nice_assert_no_alloc::assert_no_alloc;
-use trax::mastering::Chain;
+use trax::engine::master::Chain;
 
 const RATE: u32 = 48_000;
 

@@ -4,7 +4,9 @@
 
 use super::*;
 use nice_assert_no_alloc::assert_no_alloc;
-use trax::mastering::{fit, Chain, Fitted, MasterTargets, SongMaster, TargetMode};
+use trax::analysis::{fit, Fitted, MasterTargets, TargetMode};
+use trax::bridge::SongMaster;
+use trax::engine::master::Chain;
 use trax::{Player, PlayerConfig};
 
 const RATE: u32 = 48_000;

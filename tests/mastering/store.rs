@@ -3,7 +3,7 @@
 
 use super::*;
 use std::time::Instant;
-use trax::mastering::{song_key, AnalysisStore, SongAnalysis};
+use trax::analysis::{song_key, AnalysisStore, SongAnalysis};
 
 const RATE: u32 = 48_000;
 

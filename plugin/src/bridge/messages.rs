@@ -155,7 +155,7 @@ pub enum Command {
         /// Song index.
         song: u16,
         /// The settings.
-        master: crate::mastering::SongMaster,
+        master: crate::bridge::SongMaster,
     },
     /// Switches the auto-master (crossfade at the next frame) and A/B
     /// loudness matching of the original.

@@ -7,7 +7,9 @@
 //!   stem's window;
 //! - [`messages`]: the small `Copy` commands and events that cross through
 //!   `rtrb` queues, and the audio thread's counters ([`stats`]);
-//! - [`waker`]: how any thread (the audio thread too) wakes the loader.
+//! - [`waker`]: how any thread (the audio thread too) wakes the loader;
+//! - [`song_master`]: a song's auto-master settings, sent to the audio
+//!   thread's chain.
 //!
 //! Nothing here allocates, locks or blocks after construction, and there is no
 //! `unsafe`: samples are stored as `AtomicU32` bit patterns so that a slot may
@@ -26,6 +28,7 @@ pub mod key;
 pub mod lanes;
 pub mod messages;
 pub mod slot;
+pub mod song_master;
 pub mod stats;
 pub mod waker;
 
@@ -35,6 +38,7 @@ pub use messages::{
     Command, CueAction, EngineSetlist, EngineSong, EngineStem, Event, Request, StemMix,
 };
 pub use slot::{Slot, SlotPool, SlotRead};
+pub use song_master::SongMaster;
 pub use stats::{EngineStats, TransportState};
 pub use waker::Waker;
 

@@ -14,8 +14,8 @@ use egui::{self, Color32, RichText};
 
 use super::setlist_panel::{LOADING_AMBER, PROBLEM_RED};
 use super::{Snapshot, TraxEditor};
-use crate::mastering::settings::{CEILING_RANGE_DBTP, TARGET_RANGE_LUFS};
-use crate::mastering::SongStatus;
+use crate::analysis::fit::{CEILING_RANGE_DBTP, TARGET_RANGE_LUFS};
+use crate::analysis::SongStatus;
 use crate::plugin::auto_master::MasteringView;
 use crate::plugin::params::MasterMode;
 

@@ -24,6 +24,7 @@
 
 mod deck;
 pub mod declick;
+pub mod master;
 pub mod mixer;
 pub mod output;
 mod render;
@@ -32,12 +33,13 @@ pub mod window;
 
 use std::sync::Arc;
 
+use crate::bridge::SongMaster;
 use crate::bridge::{
     Command, CueAction, EngineSetlist, EngineStats, Event, Request, TransportState, Waker, DECKS,
     MAX_STEMS,
 };
-use crate::mastering::{Chain, SongMaster};
 use declick::{equal_power, fade_in, frames_for, CROSSFADE_SECS, GAIN_RAMP_SECS, RECOVER_SECS};
+use master::Chain;
 use mixer::{target_gains, GainRamp};
 use window::{read_stem, ready_frames, StemRef};
 
@@ -108,7 +110,7 @@ pub struct EngineConfig {
     /// Realtime or offline.
     pub mode: ProcessMode,
     /// Whether the output runs through the auto-master chain
-    /// ([`crate::mastering::Chain`]; the plugin's setting). It delays the
+    /// ([`master::Chain`]; the plugin's setting). It delays the
     /// output by [`Engine::latency_frames`], on or off; without it there is
     /// no chain and no delay (offline analysis, warming, plain renders).
     pub mastering: bool,

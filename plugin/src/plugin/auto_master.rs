@@ -13,10 +13,11 @@ use std::sync::Arc;
 
 use super::control::Shared;
 use super::params::TraxParams;
-use crate::mastering::{
+use crate::analysis::{
     fit, AnalysisJobs, AnalysisStore, AnalyzeOptions, AnalyzeProgress, Fitted, MasterTargets,
-    SongMaster, SongStatus,
+    SongStatus,
 };
+use crate::bridge::SongMaster;
 use crate::setlist::Song;
 use crate::Player;
 

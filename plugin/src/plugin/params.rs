@@ -16,11 +16,11 @@ use nice_plug::prelude::*;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
-use crate::bridge::StemMix;
-use crate::mastering::settings::{
+use crate::analysis::fit::{
     CEILING_RANGE_DBTP, DEFAULT_CEILING_DBTP, DEFAULT_TARGET_LUFS, TARGET_RANGE_LUFS,
 };
-use crate::mastering::{MasterTargets, TargetMode};
+use crate::analysis::{MasterTargets, TargetMode};
+use crate::bridge::StemMix;
 
 /// Highest song number the `song` parameter and MIDI program changes reach
 /// (1-based; the MIDI program range).

@@ -50,7 +50,7 @@ pub enum Control {
         /// Song index.
         song: usize,
         /// Settings.
-        master: crate::mastering::SongMaster,
+        master: crate::bridge::SongMaster,
     },
     /// The auto-master on/off and A/B loudness matching.
     AutoMaster {

@@ -14,16 +14,11 @@
 //!
 //! Buffers are allocated at construction for the rate; everything else is
 //! realtime-safe.
-#![forbid(unsafe_code)]
-#![deny(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)]
 
 use super::glue::Glue;
 use super::limiter::{latency_frames, Limiter};
-use super::tone::{Tone, TONE_BANDS};
+use super::tone::Tone;
+use crate::bridge::SongMaster;
 
 /// Frames between tone updates: 64 frames ≈ 1.3 ms at 48 kHz.
 pub const UPDATE_FRAMES: u64 = 64;
@@ -50,42 +45,6 @@ fn sanitize(x: f32) -> f32 {
         0.0
     } else {
         x.clamp(-MAX_INPUT, MAX_INPUT)
-    }
-}
-
-/// What the chain does to one song: fixed once the song's analysis
-/// exists (see [`super::settings`]). `Copy`, so it crosses to the audio
-/// thread in a queue message.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SongMaster {
-    /// Static gain of the mastered path, dB.
-    pub gain_db: f32,
-    /// Tonal correction per filter, dB (each within ±3).
-    pub tone_db: [f32; TONE_BANDS],
-    /// Glue compressor threshold, dB mean square (+inf: off).
-    pub glue_threshold_db: f32,
-    /// Limiter ceiling, dBTP (+inf: off).
-    pub ceiling_dbtp: f32,
-    /// Gain that brings the original to the mastered loudness, dB (used
-    /// when A/B matching is on).
-    pub match_gain_db: f32,
-}
-
-impl SongMaster {
-    /// Transparent: the mastered path equals the delayed original (a song
-    /// whose analysis is not ready yet).
-    pub const NEUTRAL: SongMaster = SongMaster {
-        gain_db: 0.0,
-        tone_db: [0.0; TONE_BANDS],
-        glue_threshold_db: f32::INFINITY,
-        ceiling_dbtp: f32::INFINITY,
-        match_gain_db: 0.0,
-    };
-}
-
-impl Default for SongMaster {
-    fn default() -> Self {
-        Self::NEUTRAL
     }
 }
 

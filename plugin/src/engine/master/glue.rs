@@ -3,12 +3,6 @@
 //! on the mean-square level, at most 4 dB of reduction), so the loudest
 //! passages sit together without audible pumping. Below the knee its gain
 //! is exactly 1. Realtime-safe.
-#![forbid(unsafe_code)]
-#![deny(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)]
 
 /// Compression ratio above the knee.
 pub const RATIO: f32 = 1.5;

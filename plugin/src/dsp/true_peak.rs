@@ -11,12 +11,6 @@
 //! read close to a long reference filter's 16× reading. Phase 0 is the
 //! input sample itself, so the reading is never below the sample peak.
 //! Realtime-safe after construction: fixed arrays, no allocation.
-#![forbid(unsafe_code)]
-#![deny(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)]
 
 /// Oversampling factor of the detector.
 pub const OVERSAMPLING: usize = 8;

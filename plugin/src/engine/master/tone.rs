@@ -5,21 +5,14 @@
 //! of at most [`GLIDE_STEP_DB`] per update, so a song change moves the
 //! filters without a click; a band at 0 dB is bypassed, so a flat
 //! correction is exactly transparent. Realtime-safe.
-#![forbid(unsafe_code)]
-#![deny(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)]
 
 use biquad::{Biquad, Coefficients, DirectForm2Transposed, ToHertz, Type};
 
-/// Filters of the correction.
-pub const TONE_BANDS: usize = 3;
+pub use crate::bridge::song_master::TONE_BANDS;
 
 /// Each filter: (kind, centre or corner frequency Hz, Q). They correct the
 /// balance bands 0 (lows), 1 (low mids) and 3 (highs) of
-/// [`super::spectrum::BANDS_HZ`] against band 2 (mids).
+/// [`crate::analysis::spectrum::BANDS_HZ`] against band 2 (mids).
 pub const TONE_FILTERS: [(ToneKind, f64, f64); TONE_BANDS] = [
     (ToneKind::LowShelf, 150.0, 0.707),
     (ToneKind::Bell, 350.0, 0.8),
@@ -79,7 +72,7 @@ pub fn power_response(tone_db: &[f32; TONE_BANDS], freq_hz: f64, rate_hz: u32) -
             continue;
         }
         if let Some(c) = coefficients(band, *db, rate_hz) {
-            gain *= super::kweight::power_response(&c, freq_hz, f64::from(rate_hz));
+            gain *= crate::dsp::kweight::power_response(&c, freq_hz, f64::from(rate_hz));
         }
     }
     gain

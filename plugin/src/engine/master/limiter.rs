@@ -2,7 +2,7 @@
 //!
 //! Stereo-linked. Each frame's required gain (ceiling over the 8×
 //! oversampled true peak of the interval it starts, see
-//! [`super::true_peak`]) goes through a sliding minimum over the lookahead
+//! [`crate::dsp::true_peak`]) goes through a sliding minimum over the lookahead
 //! window `W`, an exponential release, and a moving average over `W`: the
 //! average at a peak covers only held values at or under that peak's
 //! requirement, so the gain is down in time and no over gets through,
@@ -13,14 +13,8 @@
 //!
 //! Buffers are allocated at construction for the rate; processing is
 //! realtime-safe.
-#![forbid(unsafe_code)]
-#![deny(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)]
 
-use super::true_peak::{TruePeak, DELAY_FRAMES};
+use crate::dsp::true_peak::{TruePeak, DELAY_FRAMES};
 
 /// Lookahead (the attack ramp's length): 2 ms.
 pub const LOOKAHEAD_SECS: f64 = 0.002;

@@ -11,18 +11,13 @@
 //!   balance, scaled by the strength, within ±3 dB.
 //! - Glue: its threshold sits [`GLUE_OVER_RMS_DB`] over the song's
 //!   (gained) RMS level, so only its loudest passages are glued.
-#![allow(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)] // Not the audio thread.
 
-use super::analysis::{Analysis, PROBE_DB, SEGMENTS_PER_HOP};
-use super::chain::SongMaster;
-use super::glue::{self, gain_db as glue_gain_db};
-use super::limiter::{MARGIN_DB, RELEASE_SECS};
+use super::record::{Analysis, PROBE_DB, SEGMENTS_PER_HOP};
 use super::spectrum::{third_octave_hz, BANDS};
-use super::tone::{power_response, MAX_BAND_DB, TONE_BALANCE_BAND, TONE_BANDS};
+use crate::bridge::SongMaster;
+use crate::engine::master::glue::{self, gain_db as glue_gain_db};
+use crate::engine::master::limiter::{MARGIN_DB, RELEASE_SECS};
+use crate::engine::master::tone::{power_response, MAX_BAND_DB, TONE_BALANCE_BAND, TONE_BANDS};
 
 /// Default target loudness, LUFS (streaming services' common target).
 pub const DEFAULT_TARGET_LUFS: f32 = -14.0;

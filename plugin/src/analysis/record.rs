@@ -3,7 +3,7 @@
 //! [`super::meter::SongMeter`], kept by [`super::store::AnalysisStore`].
 
 use super::spectrum::{BANDS, THIRD_OCTAVES};
-use super::tone::TONE_BANDS;
+use crate::engine::master::tone::TONE_BANDS;
 
 /// Version of what an analysis measures and how: part of every stored
 /// analysis's key, so a change here re-analyses every song.
@@ -26,7 +26,7 @@ pub struct Analysis {
     pub integrated_lufs: f64,
     /// Loudness range, LU (EBU Tech 3342).
     pub loudness_range_lu: f64,
-    /// True peak, dBTP (8× oversampled; see [`super::true_peak`]).
+    /// True peak, dBTP (8× oversampled; see [`crate::dsp::true_peak`]).
     pub true_peak_dbtp: f64,
     /// Sample peak, dBFS.
     pub sample_peak_dbfs: f64,

@@ -4,11 +4,6 @@
 //! hear first. The control thread sets the setlist and the priorities and
 //! reads the statuses; the thread runs [`analyze_song`] with one decoding
 //! thread at the lowest OS priority, so playback's loader always goes first.
-#![allow(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)] // Not the audio thread.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

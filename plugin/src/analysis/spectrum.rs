@@ -6,17 +6,12 @@
 //! overlap, power summed per FFT bin over both channels (`realfft`) and the
 //! whole song: the channel sum BS.1770-4 measures loudness on (a mid
 //! signal would weigh correlated bass and wide highs differently).
-#![allow(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)] // Not the audio thread.
 
 use std::sync::Arc;
 
 use realfft::{RealFftPlanner, RealToComplex};
 
-use super::kweight::k_power_response;
+use crate::dsp::kweight::k_power_response;
 
 /// FFT length in frames: 4096 frames ≈ 85 ms at 48 kHz, 11.7 Hz bins.
 pub const FFT_FRAMES: usize = 4096;

@@ -8,19 +8,14 @@
 //! nothing is written to it (measuring is not warming).
 //! In the background it runs one decoding thread at the lowest OS priority
 //! (CPU and I/O), so a playing engine's loader always goes first.
-#![allow(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)] // Not the audio thread.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::analysis::Analysis;
 use super::meter::{MeterError, SongMeter};
+use super::record::Analysis;
 use super::store::{AnalysisKey, AnalysisStore, KeyStem};
 use crate::bridge::TransportState;
 use crate::loader::prepare::StemProblem;

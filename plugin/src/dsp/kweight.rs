@@ -6,12 +6,6 @@
 //! other rates they are re-derived from the analogue prototypes' centre
 //! frequency, gain and Q, as libebur128 (and the `ebur128` crate) do, so
 //! both meters agree at every rate. Realtime-safe after construction.
-#![forbid(unsafe_code)]
-#![deny(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)]
 
 use biquad::{Biquad, Coefficients, DirectForm2Transposed};
 

@@ -5,22 +5,17 @@
 //! through [`TruePeak`] (8×), the spectrum through [`SpectrumMeter`], and
 //! the 10-ms loudness profile through our own K-weighting (the same
 //! filter).
-#![allow(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)] // Not the audio thread.
 
 use ebur128::{EbuR128, Mode};
 
 use biquad::{Biquad, DirectForm2Transposed};
 
-use super::analysis::{Analysis, Profile, Segment, PROBE_DB, SEGMENTS_PER_HOP};
-use super::kweight::KWeighting;
+use super::record::{Analysis, Profile, Segment, PROBE_DB, SEGMENTS_PER_HOP};
 use super::spectrum::{SpectrumMeter, BANDS, THIRD_OCTAVES};
 use super::store::{dequantize_level, quantize_level};
-use super::tone::{self, TONE_BANDS};
-use super::true_peak::{amplitude_to_db, TruePeak, DELAY_FRAMES};
+use crate::dsp::kweight::KWeighting;
+use crate::dsp::true_peak::{amplitude_to_db, TruePeak, DELAY_FRAMES};
+use crate::engine::master::tone::{self, TONE_BANDS};
 
 /// Why a stream cannot be measured.
 #[derive(Debug, thiserror::Error)]

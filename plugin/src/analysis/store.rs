@@ -12,22 +12,17 @@
 //! (bad checksum, truncated, wrong key) is removed and reported as a miss:
 //! the song is analysed again. The folder is kept under
 //! [`MAX_STORE_BYTES`] by removing the least recently used records.
-#![allow(
-    clippy::disallowed_types,
-    clippy::disallowed_methods,
-    clippy::disallowed_macros
-)] // Not the audio thread.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::analysis::{Analysis, Profile, Segment, ANALYSIS_VERSION};
+use super::record::{Analysis, Profile, Segment, ANALYSIS_VERSION};
 use super::spectrum::{BANDS, THIRD_OCTAVES};
-use super::tone::TONE_BANDS;
 use crate::cache::fsio::write_atomic;
 use crate::cache::key::{fnv1a_128, path_bytes};
 use crate::cache::CacheError;
+use crate::engine::master::tone::TONE_BANDS;
 
 /// Name of the store's folder inside the cache folder.
 pub const STORE_DIR_NAME: &str = "analysis";
