@@ -271,7 +271,7 @@ fn the_plugin_lists_each_problem_once() {
     }
     // A few of the control thread's polls (50 ms each).
     std::thread::sleep(Duration::from_millis(300));
-    let problems = shared.problems.lock().clone();
+    let problems = shared.view.get().problems.to_vec();
     assert!(problems.len() >= 5, "{problems:?}");
     let mut seen = std::collections::HashSet::new();
     for p in &problems {

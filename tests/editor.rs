@@ -96,7 +96,7 @@ impl Rig {
                 "setlist load: path {:?}, state {}, status {}",
                 self.trax.params_arc().setlist.get().0,
                 shared.load_state(),
-                shared.status.lock()
+                shared.view.get().status
             );
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -124,11 +124,11 @@ impl Rig {
     }
 
     pub fn stats(&self) -> Arc<trax::bridge::EngineStats> {
-        self.trax.shared().engine_stats.lock().clone().unwrap()
+        Arc::clone(&self.trax.shared().view.get().engine.as_ref().unwrap().stats)
     }
 
     pub fn song_names(&self) -> Vec<String> {
-        let setlist = self.trax.shared().setlist.lock().clone();
+        let setlist = self.trax.shared().view.get().setlist.clone();
         setlist.map_or_else(Vec::new, |s| {
             s.songs.iter().map(|s| s.name.clone()).collect()
         })
@@ -208,7 +208,7 @@ fn dragging_the_seek_bar_seeks_to_the_frame_under_the_pointer() {
     rig.harness.get_by_label("Play").click();
     rig.harness.run_steps(1);
     rig.render(BLOCK_FRAMES * 4);
-    let length = rig.trax.shared().setlist.lock().as_ref().unwrap().songs[0].length_frames;
+    let length = rig.trax.shared().view.get().setlist.as_ref().unwrap().songs[0].length_frames;
     let bar = rig.harness.get_by_label("Seek").rect();
     let y = bar.center().y;
     rig.harness.hover_at(egui::pos2(bar.left() + 5.0, y));
@@ -249,7 +249,7 @@ fn muting_every_strip_silences_the_song_and_unmuting_one_brings_it_back() {
     rig.harness.get_by_label("Play").click();
     rig.harness.run_steps(1);
     assert!(peak(&rig.render(RATE_HZ as usize / 4)) > 0.01);
-    let stems = rig.trax.shared().setlist.lock().as_ref().unwrap().songs[0]
+    let stems = rig.trax.shared().view.get().setlist.as_ref().unwrap().songs[0]
         .stems
         .len();
     for i in 1..=stems {
@@ -350,7 +350,7 @@ fn the_cache_panel_warms_the_setlist_sets_the_policy_and_clears_after_a_confirma
         dir: dir.clone(),
         policy: CachePolicy::FirstSecs(5.0),
     }));
-    let link = rig.trax.shared().cache.lock().clone().expect("a cache");
+    let link = rig.trax.shared().view.get().cache.clone().expect("a cache");
     step_until(&mut rig, 10, "the panel reads the folder", |rig| {
         rig.harness.query_by_label("Warm setlist").is_some()
     });
@@ -404,7 +404,7 @@ fn the_auto_master_panel_shows_the_analysis_and_its_switch_masters_the_song() {
     // says so until song 1 is done.
     let start = Instant::now();
     let fitted = loop {
-        let view = rig.trax.shared().mastering.lock().clone();
+        let view = rig.trax.shared().view.get().mastering.clone();
         if let Some(f) = view.songs.first().and_then(|s| s.fitted) {
             break f;
         }

@@ -25,6 +25,7 @@ pub mod engine;
 pub mod loader;
 pub mod player;
 pub mod plugin;
+pub mod published;
 pub mod setlist;
 
 pub use engine::{Engine, EngineConfig, ProcessMode};

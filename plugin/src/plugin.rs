@@ -17,6 +17,7 @@ pub mod gui_commands;
 pub mod pace;
 pub mod params;
 mod requests;
+pub mod view;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -180,21 +181,33 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
             .cache_override
             .clone()
             .unwrap_or_else(crate::loader::CacheConfig::from_environment);
+        let (mut cache_link, mut cache_error) = (None, None);
         if let Some(cache) = cache {
             match crate::loader::CacheLink::shared(&cache) {
                 Ok(link) => {
-                    *self.shared.cache.lock() = Some(Arc::clone(&link));
+                    cache_link = Some(Arc::clone(&link));
                     player.set_cache(Some(link));
                 }
                 Err(e) => {
-                    *self.shared.cache_error.lock() = Some(e.to_string());
+                    cache_error = Some(e.to_string());
                     tracing::warn!("trax: chunk cache off: {e}");
                 }
             }
         }
-        *self.shared.engine_stats.lock() = Some(Arc::clone(player.engine_stats()));
-        *self.shared.loader_stats.lock() = Some(Arc::clone(player.loader_stats()));
-        *self.shared.engine_rate_hz.lock() = rate_hz;
+        let engine_view = view::EngineView {
+            stats: Arc::clone(player.engine_stats()),
+            loader: Arc::clone(player.loader_stats()),
+            rate_hz,
+        };
+        self.shared.view.update(|v| {
+            if cache_link.is_some() {
+                v.cache = cache_link;
+            }
+            if cache_error.is_some() {
+                v.cache_error = cache_error;
+            }
+            v.engine = Some(engine_view);
+        });
         // A new player has loaded nothing yet (before the thread starts: it
         // may finish a load at once).
         self.shared

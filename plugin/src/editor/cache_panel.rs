@@ -47,13 +47,12 @@ pub fn max_budget_gb(view: &CacheView) -> f64 {
 
 /// Draws the panel.
 pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
-    let link = editor.shared.cache.lock().clone();
+    let link = snap.view.cache.clone();
     let panel = &mut editor.cache;
     let Some(link) = link else {
-        let why = editor
-            .shared
+        let why = snap
+            .view
             .cache_error
-            .lock()
             .clone()
             .unwrap_or_else(|| "no cache folder (TRAX_CACHE_DIR or the platform's)".into());
         ui.label(
@@ -70,7 +69,7 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             Err(e) => panel.start_error = Some(format!("cannot start the cache thread: {e}")),
         }
     }
-    let Some(worker) = &panel.worker else {
+    let Some(worker) = &mut panel.worker else {
         let why = panel.start_error.clone().unwrap_or_default();
         ui.label(RichText::new(why).small().color(PROBLEM_RED));
         return;

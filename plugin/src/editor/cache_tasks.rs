@@ -14,8 +14,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::published::{Published, Reader};
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use parking_lot::Mutex;
 
 use crate::cache::CachePolicy;
 use crate::loader::prepare::PreparedSetlist;
@@ -105,7 +105,8 @@ fn cached_ranges(setlist: &PreparedSetlist, song: usize) -> Option<CachedRanges>
 /// The panel's end of the cache thread.
 pub struct CacheWorker {
     tx: Sender<CacheTask>,
-    view: Arc<Mutex<CacheView>>,
+    view: Arc<Published<CacheView>>,
+    reader: Reader<CacheView>,
     /// The running warm's progress (and cancel flag).
     pub warm: Arc<WarmProgress>,
     /// Whether a warm runs.
@@ -116,7 +117,7 @@ impl CacheWorker {
     /// Starts the thread for `link`; it ends when this is dropped.
     pub fn start(link: Arc<CacheLink>) -> std::io::Result<Self> {
         let (tx, rx) = unbounded();
-        let view = Arc::new(Mutex::new(CacheView::default()));
+        let view = Arc::new(Published::<CacheView>::default());
         let warm = Arc::new(WarmProgress::default());
         let warming = Arc::new(AtomicBool::new(false));
         {
@@ -129,6 +130,7 @@ impl CacheWorker {
         let worker = Self {
             tx,
             view,
+            reader: Reader::default(),
             warm,
             warming,
         };
@@ -141,9 +143,9 @@ impl CacheWorker {
         let _ = self.tx.send(task);
     }
 
-    /// What the thread last read.
-    pub fn view(&self) -> CacheView {
-        self.view.lock().clone()
+    /// What the thread last read (no lock unless it changed).
+    pub fn view(&mut self) -> Arc<CacheView> {
+        Arc::clone(self.reader.read(&self.view))
     }
 }
 
@@ -158,7 +160,7 @@ impl Drop for CacheWorker {
 fn run(
     link: &Arc<CacheLink>,
     rx: &Receiver<CacheTask>,
-    view: &Mutex<CacheView>,
+    view: &Published<CacheView>,
     warm: &WarmProgress,
     warming: &AtomicBool,
 ) {
@@ -217,14 +219,15 @@ fn run(
             message: String::new(),
             cached: None,
         };
-        let mut v = view.lock();
-        let message = message.unwrap_or_else(|| std::mem::take(&mut v.message));
-        let cached = cached.or_else(|| v.cached.take());
-        *v = CacheView {
-            message,
-            cached,
-            ..fresh
-        };
+        view.update(|v| {
+            let message = message.unwrap_or_else(|| std::mem::take(&mut v.message));
+            let cached = cached.or_else(|| v.cached.take());
+            *v = CacheView {
+                message,
+                cached,
+                ..fresh
+            };
+        });
     }
 }
 

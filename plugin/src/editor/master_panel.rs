@@ -68,16 +68,16 @@ fn db_text(v: f64, unit: &str) -> String {
 pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     let params = std::sync::Arc::clone(&editor.params);
     let on = params.auto_master.value();
-    let view = editor.shared.mastering.lock().clone();
+    let view = &snap.view.mastering;
     ui.horizontal(|ui| {
         switch_and_ab(editor, ui, on);
         reduction_meter(editor, ui, snap);
     });
-    song_figures(ui, snap, &view, on);
+    song_figures(ui, snap, view, on);
     egui::CollapsingHeader::new(RichText::new("Auto-master targets").small())
         .id_salt("trax-master-targets")
         .default_open(false)
-        .show(ui, |ui| targets(editor, ui, &view));
+        .show(ui, |ui| targets(editor, ui, view));
 }
 
 /// The original/mastered switch (one large button, green when mastered)

@@ -6,8 +6,9 @@
 //!
 //! Threads: the editor never touches the audio thread's state. It reads the
 //! engine through [`crate::bridge::EngineStats`] (atomics the audio thread
-//! writes without allocating) and what the control thread publishes in
-//! [`Shared`] (locks only the control thread and the GUI take). It acts
+//! writes without allocating) and what the control thread publishes as one
+//! versioned value ([`crate::plugin::view::ControlView`] in [`Shared`]),
+//! re-read only when it changed: a frame takes no lock. It acts
 //! through the paths MIDI and automation already use: parameters (play,
 //! song, gain, follow) through the host's [`GuiContext`], commands that are
 //! not parameters (play a given song now, seek, stop) through a wait-free
@@ -42,10 +43,12 @@ use nice_plug::prelude::{Param, ResizeHint};
 use nice_plug_egui::{EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
 
 use crate::bridge::{EngineStats, TransportState};
-use crate::loader::prepare::{PreparedSetlist, StemProblem};
+use crate::loader::prepare::PreparedSetlist;
 use crate::plugin::control::{load_state, Shared};
 use crate::plugin::gui_commands::GuiCommand;
 use crate::plugin::params::TraxParams;
+use crate::plugin::view::ControlView;
+use crate::published::Reader;
 
 /// The editor's default size in logical pixels: a laptop screen's worth,
 /// room for the setlist and about ten mixer strips.
@@ -98,6 +101,10 @@ pub struct TraxEditor {
     meters: peak_meter::Meters,
     cache: cache_panel::CachePanel,
     master_meter: master_panel::ReductionMeter,
+    /// The control thread's published view, as last read.
+    view: Reader<ControlView>,
+    /// The loader's slot pool, as last read (for the seek bar's RAM row).
+    pub(crate) slots: Reader<Option<(u16, Arc<crate::bridge::SlotPool>)>>,
     /// The last seek a key asked for: (target frame, egui time, seconds).
     pending_seek: Option<(u64, f64)>,
     /// Which chunks of the current song have cache files (from the cache
@@ -105,7 +112,9 @@ pub struct TraxEditor {
     cached_ranges: Option<cache_tasks::CachedRanges>,
 }
 
-/// What the editor shows in one frame, read once at its start.
+/// What the editor shows in one frame, read once at its start: the
+/// engine's atomics and the control thread's published view (re-read only
+/// when it changed: no lock on most frames).
 #[derive(Clone, Default)]
 pub struct Snapshot {
     /// Engine rate, Hz; 0 before activation.
@@ -129,16 +138,16 @@ pub struct Snapshot {
     pub setlist: Option<Arc<PreparedSetlist>>,
     /// [`load_state`] of the setlist.
     pub load_state: u8,
-    /// One line: what is loaded, or why not.
-    pub status: String,
-    /// Every stem problem of the setlist (file and cause).
-    pub problems: Vec<StemProblem>,
+    /// The control thread's view: status, problems, auto-master, cache.
+    pub view: Arc<ControlView>,
 }
 
 impl Snapshot {
-    /// Reads the engine's counters and what the control thread published.
-    pub fn take(params: &TraxParams, shared: &Shared) -> Self {
-        let stats: Option<Arc<EngineStats>> = shared.engine_stats.lock().clone();
+    /// Reads the engine's counters and what the control thread published
+    /// (through `reader`, which re-reads it only when it changed).
+    pub fn take(params: &TraxParams, shared: &Shared, reader: &mut Reader<ControlView>) -> Self {
+        let view = Arc::clone(reader.read(&shared.view));
+        let stats = view.engine.as_ref().map(|e| Arc::clone(&e.stats));
         let (transport, active_song, position_frames, underrun_blocks) = match &stats {
             Some(s) => (
                 s.transport(),
@@ -149,7 +158,7 @@ impl Snapshot {
             None => (TransportState::Stopped, None, 0, 0),
         };
         Self {
-            rate_hz: *shared.engine_rate_hz.lock(),
+            rate_hz: view.rate_hz(),
             transport,
             active_song,
             position_frames,
@@ -157,10 +166,9 @@ impl Snapshot {
             engine: stats,
             selected_song: usize::try_from(params.song.value().max(1) - 1).unwrap_or(0),
             play: params.play.value(),
-            setlist: shared.setlist.lock().clone(),
+            setlist: view.setlist.clone(),
             load_state: shared.load_state(),
-            status: shared.status.lock().clone(),
-            problems: shared.problems.lock().clone(),
+            view,
         }
     }
 
@@ -197,6 +205,8 @@ impl TraxEditor {
             master_meter: master_panel::ReductionMeter::default(),
             cached_ranges: None,
             pending_seek: None,
+            view: Reader::default(),
+            slots: Reader::default(),
         }
     }
 
@@ -207,7 +217,7 @@ impl TraxEditor {
 
     /// Draws the whole editor into `ui` (the window's root).
     pub fn view(&mut self, ui: &mut egui::Ui) {
-        let snap = Snapshot::take(&self.params, &self.shared);
+        let snap = Snapshot::take(&self.params, &self.shared, &mut self.view);
         let now_secs = ui.input(|i| i.time);
         for action in keys::take_actions(ui.ctx()) {
             self.key_action(action, &snap, now_secs);

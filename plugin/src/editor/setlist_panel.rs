@@ -228,11 +228,16 @@ fn status_line(ui: &mut egui::Ui, snap: &Snapshot) {
         load_state::LOADING => LOADING_AMBER,
         _ => Color32::GRAY,
     };
-    if !snap.status.is_empty() {
+    if !snap.view.status.is_empty() {
         ui.add(
-            egui::Label::new(RichText::new(snap.status.as_str()).small().color(color)).truncate(),
+            egui::Label::new(
+                RichText::new(snap.view.status.as_str())
+                    .small()
+                    .color(color),
+            )
+            .truncate(),
         )
-        .on_hover_text(snap.status.as_str());
+        .on_hover_text(snap.view.status.as_str());
     }
 }
 
@@ -260,7 +265,7 @@ fn song_list(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, "Song list"));
             ui.spacing_mut().item_spacing.y = 2.0;
             for (i, song) in setlist.songs.iter().enumerate() {
-                let problems: Vec<_> = snap.problems.iter().filter(|p| p.song == i).collect();
+                let problems: Vec<_> = snap.view.problems.iter().filter(|p| p.song == i).collect();
                 let row = song_row(ui, snap, i, song, &setlist, &problems);
                 if scroll_to_current && i == current {
                     row.scroll_to_me(None);

@@ -3,6 +3,7 @@
 //! the seek bar (click or drag, seeks on release), the underrun counter
 //! (red for a few seconds after it moves), master gain and follow-host.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{self, Color32, RichText, Sense, Stroke};
@@ -270,7 +271,7 @@ struct Ranges {
 }
 
 fn editor_ranges(
-    shared: &crate::plugin::control::Shared,
+    slots_reader: &mut crate::published::Reader<Option<(u16, Arc<crate::bridge::SlotPool>)>>,
     cached: &Option<super::cache_tasks::CachedRanges>,
     snap: &Snapshot,
 ) -> Ranges {
@@ -288,11 +289,11 @@ fn editor_ranges(
         };
     };
     let chunks = super::residency::chunk_count(s.length_frames);
-    let slots = shared
-        .loader_stats
-        .lock()
+    let slots = snap
+        .view
+        .engine
         .as_ref()
-        .and_then(|l| l.slots.lock().clone());
+        .and_then(|e| slots_reader.read(&e.loader.slots).as_ref().clone());
     let ram = match slots {
         Some((epoch, pool)) if epoch == setlist.epoch => super::residency::resident_fractions(
             &pool,
@@ -371,7 +372,7 @@ fn seek_bar(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     painter.rect_filled(rect, 4.0, Color32::from_rgb(30, 33, 40));
     let drag_fraction = panel.drag_fraction;
     ranges(
-        editor_ranges(&editor.shared, &editor.cached_ranges, snap),
+        editor_ranges(&mut editor.slots, &editor.cached_ranges, snap),
         &painter,
         rect,
     );

@@ -30,7 +30,7 @@ pub struct SongMasterView {
     pub fitted: Option<Fitted>,
 }
 
-/// The auto-master's state for the editor (in [`Shared::mastering`]).
+/// The auto-master's state for the editor (in the editor's [`super::view::ControlView`]).
 #[derive(Clone, Debug, Default)]
 pub struct MasteringView {
     /// Per song of the loaded setlist.
@@ -79,7 +79,7 @@ impl AutoMasterControl {
                 Err(e) => tracing::error!("trax: cannot start the analysis thread: {e}"),
             }
         }
-        let cache = shared.cache.lock().clone();
+        let cache = shared.view.get().cache.clone();
         let store = cache
             .as_ref()
             .and_then(|c| match AnalysisStore::open(c.dir()) {
@@ -109,7 +109,9 @@ impl AutoMasterControl {
     pub fn unloaded(&mut self, shared: &Shared) {
         self.songs.clear();
         self.sent.clear();
-        *shared.mastering.lock() = MasteringView::default();
+        shared
+            .view
+            .update(|v| v.mastering = MasteringView::default());
     }
 
     /// One control-thread poll: priorities, new analyses, changed targets.
@@ -182,7 +184,7 @@ impl AutoMasterControl {
                 fitted,
             });
         }
-        *shared.mastering.lock() = view;
+        shared.view.update(|v| v.mastering = view);
     }
 }
 

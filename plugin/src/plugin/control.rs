@@ -17,6 +17,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::params::TraxParams;
+use super::view::ControlView;
+use crate::published::Published;
 use crate::Player;
 
 /// How often the control thread looks for a new setlist path or mix in the
@@ -35,41 +37,23 @@ pub mod load_state {
     pub const FAILED: u8 = 3;
 }
 
-/// What the control thread reports, for the audio thread (atomics only) and
-/// the editor.
+/// What a plugin instance's threads share besides the parameters: the
+/// load state (atomics the audio thread reads), the editor's view (one
+/// versioned value: [`super::view`]), the editor's end of the command
+/// queue and the control thread's handle (to wake it).
 pub struct Shared {
     /// One of [`load_state`]'s values.
     pub load_state: AtomicU8,
     /// The version of the state's setlist path last loaded (or found
     /// unusable); `u64::MAX` before the first load.
     pub loaded_version: AtomicU64,
-    /// One line for the user: what is loaded or why not.
-    pub status: Mutex<String>,
-    /// Every stem problem of the loaded setlist, one line each (file and
-    /// cause).
-    pub problems: Mutex<Vec<crate::loader::prepare::StemProblem>>,
-    /// The loaded setlist (songs, stems, lengths at the engine rate), for
-    /// the editor; `None` before a load.
-    pub setlist: Mutex<Option<Arc<crate::loader::prepare::PreparedSetlist>>>,
-    /// The engine's counters (position, transport, underruns), set at
-    /// activation: the editor's lock-free view of the audio thread.
-    pub engine_stats: Mutex<Option<Arc<crate::bridge::EngineStats>>>,
-    /// The loader's figures (the slot pool: what is in RAM), set at
-    /// activation.
-    pub loader_stats: Mutex<Option<Arc<crate::loader::LoaderStats>>>,
-    /// The engine's rate, Hz (0 before activation).
-    pub engine_rate_hz: Mutex<u32>,
+    /// What the editor shows: published by the control thread (setlist,
+    /// status, problems, auto-master) and by activation (engine, cache).
+    pub view: Published<ControlView>,
     /// The editor's end of the queue to the audio thread (only the GUI
-    /// thread takes this lock).
+    /// thread takes this lock, when it sends a command; activation sets
+    /// it).
     pub gui_commands: Mutex<Option<rtrb::Producer<super::gui_commands::GuiCommand>>>,
-    /// The chunk cache the player uses, if any (for the editor's cache
-    /// panel).
-    pub cache: Mutex<Option<Arc<crate::loader::CacheLink>>>,
-    /// Why the cache is off, if it failed to open.
-    pub cache_error: Mutex<Option<String>>,
-    /// The auto-master: each song's analysis and settings (the control
-    /// thread writes it, the editor reads it).
-    pub mastering: Mutex<super::auto_master::MasteringView>,
     /// The control thread, to wake it when the editor changes the mix.
     control_thread: Mutex<Option<std::thread::Thread>>,
 }
@@ -79,16 +63,8 @@ impl Default for Shared {
         Self {
             load_state: AtomicU8::new(load_state::NONE),
             loaded_version: AtomicU64::new(u64::MAX),
-            status: Mutex::default(),
-            problems: Mutex::default(),
-            setlist: Mutex::default(),
-            engine_stats: Mutex::default(),
-            loader_stats: Mutex::default(),
-            engine_rate_hz: Mutex::new(0),
+            view: Published::default(),
             gui_commands: Mutex::default(),
-            cache: Mutex::default(),
-            cache_error: Mutex::default(),
-            mastering: Mutex::default(),
             control_thread: Mutex::default(),
         }
     }
@@ -98,14 +74,6 @@ impl Shared {
     /// The current [`load_state`] value.
     pub fn load_state(&self) -> u8 {
         self.load_state.load(Ordering::Acquire)
-    }
-
-    /// The name of song `song` (0-based) of the loaded setlist.
-    pub fn song_name(&self, song: usize) -> Option<String> {
-        self.setlist
-            .lock()
-            .as_ref()
-            .and_then(|s| s.songs.get(song).map(|s| s.name.clone()))
     }
 
     /// Wakes the control thread now (it polls every 50 ms otherwise): the
@@ -258,7 +226,7 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
         let problems = player.problems();
         if problems.len() != reported {
             reported = problems.len();
-            *shared.problems.lock() = problems;
+            shared.view.update(|v| v.problems = problems.into());
         }
         std::thread::park_timeout(POLL);
     }
@@ -288,7 +256,8 @@ fn log_transport(
     };
     match now.1 {
         Some(song) => {
-            let name = shared.song_name(song).unwrap_or_default();
+            let view = shared.view.get();
+            let name = view.song_name(song).unwrap_or_default();
             tracing::info!("trax: {what} song {} \"{name}\"", song + 1);
         }
         None => tracing::info!("trax: {what}"),
@@ -304,23 +273,30 @@ fn load(
     shared: &Shared,
     stop: &AtomicBool,
 ) -> Option<(Vec<crate::setlist::Song>, u16)> {
-    shared.problems.lock().clear();
     if path.is_empty() {
-        *shared.setlist.lock() = None;
-        *shared.status.lock() = "no setlist: choose one in the editor or the state".into();
+        shared.view.update(|v| {
+            v.problems = Arc::default();
+            v.setlist = None;
+            v.status = "no setlist: choose one in the editor or the state".into();
+        });
         shared.load_state.store(load_state::NONE, Ordering::Release);
         return None;
     }
     shared
         .load_state
         .store(load_state::LOADING, Ordering::Release);
-    *shared.status.lock() = format!("loading {path}");
+    shared.view.update(|v| {
+        v.problems = Arc::default();
+        v.status = format!("loading {path}");
+    });
     match crate::setlist::load(&PathBuf::from(path)) {
         Err(e) => {
             // The error names the file and the cause.
             tracing::error!("trax: {e}");
-            *shared.setlist.lock() = None;
-            *shared.status.lock() = e.to_string();
+            shared.view.update(|v| {
+                v.setlist = None;
+                v.status = e.to_string();
+            });
             shared
                 .load_state
                 .store(load_state::FAILED, Ordering::Release);
@@ -333,9 +309,7 @@ fn load(
             }
             // Player::load has logged each problem (file and cause).
             let problems = player.problems();
-            *shared.setlist.lock() = Some(Arc::clone(&prepared));
-            *shared.problems.lock() = problems.clone();
-            *shared.status.lock() = format!(
+            let status = format!(
                 "{}: {} songs, {} stems skipped",
                 path,
                 prepared.songs.len(),
@@ -344,7 +318,12 @@ fn load(
                     .filter(|p| p.severity == crate::loader::prepare::Severity::Skipped)
                     .count()
             );
-            tracing::info!("trax: loaded {}", shared.status.lock());
+            tracing::info!("trax: loaded {status}");
+            shared.view.update(|v| {
+                v.setlist = Some(Arc::clone(&prepared));
+                v.problems = problems.into();
+                v.status = status;
+            });
             shared
                 .load_state
                 .store(load_state::READY, Ordering::Release);

@@ -70,9 +70,9 @@ pub struct LoaderStats {
     /// Slots being filled (a decoding job queued or running), now.
     pub jobs_in_flight: AtomicU64,
     /// The current setlist's epoch and slot pool, for the editor to see
-    /// which chunks are in RAM (it reads the slots' atomics; this lock is
-    /// taken once per setlist load, never per chunk).
-    pub slots: Mutex<Option<(u16, Arc<SlotPool>)>>,
+    /// which chunks are in RAM (it reads the slots' atomics; this is
+    /// replaced once per setlist load, and read again only then).
+    pub slots: crate::published::Published<Option<(u16, Arc<SlotPool>)>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,7 +282,9 @@ impl Coordinator {
     fn load(&mut self, prepared: Arc<PreparedSetlist>) {
         let stems = prepared.max_stems().max(1);
         let pool = Arc::new(SlotPool::new(stems * SLOTS_PER_STEM));
-        *self.loader_stats.slots.lock() = Some((prepared.epoch, Arc::clone(&pool)));
+        self.loader_stats
+            .slots
+            .set(Some((prepared.epoch, Arc::clone(&pool))));
         let lanes = Arc::new(DeckLanes::new(stems));
         let stem_status: Arc<[std::sync::atomic::AtomicU8]> = prepared
             .songs
