@@ -33,6 +33,7 @@ mod editor_layout;
 mod editor_window;
 mod fuzz_regressions;
 mod jack;
+mod layout;
 mod mastering;
 mod no_alloc;
 mod render;

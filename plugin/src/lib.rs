@@ -1,17 +1,30 @@
-//! Trax: plays setlists of multi-stem songs by streaming every stem from
-//! disk in chunks through a background loader into the audio thread.
+//! ANY THREAD: Trax plays setlists of multi-stem songs by streaming every
+//! stem from disk in chunks through a background loader into the audio
+//! thread.
 //!
 //! Start with [`Player::new`]: it returns the control handle ([`Player`])
-//! and the audio thread's [`engine::Engine`]. See `DESIGN.md` for the
-//! architecture and the glossary; the module tree shows the realtime
-//! boundary:
-//! - [`engine`]: AUDIO THREAD (no allocation, lock, I/O or logging);
-//! - [`bridge`]: the only module both sides share (slots, lanes, queues);
-//! - [`loader`]: LOADER THREADS (decoding, resampling, scheduling);
-//! - [`cache`]: the on-disk chunk cache (loader threads);
-//! - [`setlist`]: the setlist format (control thread);
-//! - [`player`]: the control handle;
-//! - [`plugin`]: the CLAP/VST3 plugin and standalone glue (nice-plug).
+//! and the audio thread's [`engine::Engine`]. `docs/ARCHITECTURE.md` is the
+//! architecture and the glossary. Every module, with the thread that runs
+//! it (each folder is one thread; its files say so in their first line):
+//! - [`engine`]: AUDIO THREAD: transport, decks, mixer, window reads,
+//!   declick, counters; [`engine::master`] the auto-master chain (no
+//!   allocation, lock, I/O or logging);
+//! - [`bridge`]: ANY THREAD, the boundary: slots, lanes, the `Copy`
+//!   messages and counters that cross to and from the audio thread;
+//! - [`dsp`]: ANY THREAD: pure signal processing both sides call (true
+//!   peak, K-weighting);
+//! - [`loader`]: LOADER THREADS: scheduling, decoding, resampling, preload,
+//!   the cache link, warming;
+//! - [`cache`]: LOADER THREADS (and the CLI): the on-disk chunk cache;
+//! - [`analysis`]: ANALYSIS THREAD: loudness, true peak, spectrum, stored
+//!   analyses, the fit of the auto-master's settings;
+//! - [`setlist`]: CONTROL THREAD: the setlist format and folders;
+//! - [`player`]: CONTROL THREAD: the control handle (engine + loader);
+//! - [`plugin`]: ANY THREAD: the CLAP/VST3 glue (`process()` on the audio
+//!   thread, the control thread per instance, parameters);
+//! - [`view`]: ANY THREAD: what the editor reads (one versioned value);
+//! - [`published`]: ANY THREAD: the versioned value it is built on;
+//! - [`editor`]: GUI THREAD: the egui editor.
 // No unsafe code of ours: only nice-plug's export macros in `plugin` need
 // it (the C entry points), and only that module allows it.
 #![deny(unsafe_code)]
@@ -27,6 +40,7 @@ pub mod player;
 pub mod plugin;
 pub mod published;
 pub mod setlist;
+pub mod view;
 
 pub use engine::{Engine, EngineConfig, ProcessMode};
 pub use player::{Player, PlayerConfig, PlayerError};

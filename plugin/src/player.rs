@@ -1,4 +1,4 @@
-//! Control thread: [`Player`], the handle the CLI, the plugin glue and the
+//! CONTROL THREAD: [`Player`], the handle the CLI, the plugin glue and the
 //! editor use to load setlists and drive the transport.
 #![allow(
     clippy::disallowed_types,

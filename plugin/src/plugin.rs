@@ -1,7 +1,8 @@
-//! nice-plug glue: the CLAP/VST3 plugin [`Trax`] and the standalone's entry.
-//! Wiring only: parameters and state are in [`params`], the control thread
-//! (setlist loading, problems) in [`control`], everything that sounds in
-//! [`crate::engine`].
+//! ANY THREAD (process() on the audio thread, the rest on the host's main
+//! thread): nice-plug glue: the CLAP/VST3 plugin [`Trax`] and the
+//! standalone's entry. Wiring only: parameters and state are in [`params`],
+//! the control thread (setlist loading, problems) in [`control`], everything
+//! that sounds in [`crate::engine`].
 //!
 //! Threads: the host's main thread creates and activates the plugin and
 //! restores state; [`control`]'s thread reads and probes the setlist;
@@ -17,7 +18,6 @@ pub mod gui_commands;
 pub mod pace;
 pub mod params;
 mod requests;
-pub mod view;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -194,7 +194,7 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
                 }
             }
         }
-        let engine_view = view::EngineView {
+        let engine_view = crate::view::EngineView {
             stats: Arc::clone(player.engine_stats()),
             loader: Arc::clone(player.loader_stats()),
             rate_hz,

@@ -1,7 +1,7 @@
-//! `trax analyze`: measures every song of a setlist (or fetches its stored
-//! analysis) and prints its loudness, loudness range, true peak and what the
-//! auto-master will do to it. Also the auto-master options `trax render`
-//! shares.
+//! CONTROL THREAD (the CLI): `trax analyze`: measures every song of a setlist
+//! (or fetches its stored analysis) and prints its loudness, loudness range,
+//! true peak and what the auto-master will do to it. Also the auto-master
+//! options `trax render` shares.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! `trax warm` and `trax cache stats|clear|verify|budget`: the chunk cache
-//! from the command line.
+//! CONTROL THREAD (the CLI): `trax warm` and `trax cache
+//! stats|clear|verify|budget`: the chunk cache from the command line.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;

@@ -1,4 +1,5 @@
-//! `trax`: the standalone app and command-line tools.
+//! CONTROL THREAD (the CLI's main thread): `trax`, the standalone app and
+//! command-line tools.
 //!
 //! `trax` (no subcommand) or `trax play --setlist FILE [standalone
 //! options]` runs the plugin as a standalone app (JACK, ALSA, dummy);

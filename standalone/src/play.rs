@@ -1,6 +1,7 @@
-//! `trax play` (and `trax` with no subcommand): the plugin in nice-plug's
-//! standalone wrapper, on JACK, ALSA (cpal), CoreAudio/WASAPI where built,
-//! or the dummy backend. MIDI note-ons start songs as in the plugin.
+//! GUI THREAD (nice-plug's standalone window): `trax play` (and `trax` with
+//! no subcommand): the plugin in nice-plug's standalone wrapper, on JACK,
+//! ALSA (cpal), CoreAudio/WASAPI where built, or the dummy backend. MIDI
+//! note-ons start songs as in the plugin.
 
 use std::path::PathBuf;
 

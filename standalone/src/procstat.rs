@@ -1,6 +1,6 @@
-//! The process's own figures for long runs (`trax soak`): resident memory,
-//! open file descriptors and threads, read from `/proc/self` (Linux; zero
-//! elsewhere).
+//! CONTROL THREAD (the CLI): the process's own figures for long runs (`trax
+//! soak`): resident memory, open file descriptors and threads, read from
+//! `/proc/self` (Linux; zero elsewhere).
 
 /// One reading.
 #[derive(Clone, Copy, Debug, Default)]

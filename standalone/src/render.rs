@@ -1,4 +1,4 @@
-//! `trax render` and `trax probe`.
+//! CONTROL THREAD (the CLI): `trax render` and `trax probe`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;

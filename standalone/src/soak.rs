@@ -1,8 +1,8 @@
-//! `trax soak`: a long realtime run under stress, reported per interval:
-//! the setlist on auto-advance (looping), a seek at random every few
-//! seconds, the auto-master switched every half minute with the songs
-//! analysed in the background (as the plugin does), the chunk cache at a
-//! small budget so that it evicts all the time, a second `trax` process
+//! CONTROL THREAD (the CLI): `trax soak`: a long realtime run under stress,
+//! reported per interval: the setlist on auto-advance (looping), a seek at
+//! random every few seconds, the auto-master switched every half minute with
+//! the songs analysed in the background (as the plugin does), the chunk cache
+//! at a small budget so that it evicts all the time, a second `trax` process
 //! playing from the same cache folder, and busy-looping processes taking
 //! cores. The audio thread is paced at real time; late data is counted as
 //! underruns by the engine, as in a host.

@@ -246,7 +246,7 @@ pub struct SeekFree {
 
 impl SeekFree {
     /// How far a frame after a seek may be from this render: bit-exact
-    /// without resampling, within -90 dBFS with it (DESIGN.md: Source
+    /// without resampling, within -90 dBFS with it (docs/ARCHITECTURE.md: Source
     /// decoding).
     pub fn tolerance(&self) -> f32 {
         if self.resampled {

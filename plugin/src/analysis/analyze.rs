@@ -1,4 +1,4 @@
-//! AN ANALYSIS THREAD (the caller's; never the audio thread): analyses a
+//! ANALYSIS THREAD (the caller's; never the audio thread): analyses a
 //! song's default mix, or fetches its stored analysis.
 //!
 //! The mix is rendered offline by a player of its own, so it is exactly

@@ -1,4 +1,4 @@
-//! AN ANALYSIS THREAD per plugin instance: analyses the loaded setlist's
+//! ANALYSIS THREAD (one per plugin instance): analyses the loaded setlist's
 //! songs one after another in the background (stored analyses are fetched
 //! in well under a millisecond each), the songs the performer is about to
 //! hear first. The control thread sets the setlist and the priorities and

@@ -1,4 +1,4 @@
-//! ANALYSIS (a loader thread): measures a stereo stream into an
+//! ANALYSIS THREAD: measures a stereo stream into an
 //! [`Analysis`]: loudness, loudness range and short-term loudness through
 //! the `ebur128` crate (ITU-R BS.1770-4 / EBU R128, EBU Tech 3342; its
 //! histogram mode, so memory does not grow with the song), the true peak

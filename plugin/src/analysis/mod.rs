@@ -1,4 +1,4 @@
-//! ANALYSIS THREAD: what the auto-master knows of each song (DESIGN.md:
+//! ANALYSIS THREAD: what the auto-master knows of each song (docs/ARCHITECTURE.md:
 //! Analysis, Auto-master). [`meter::SongMeter`] measures a song's default
 //! mix into an [`Analysis`] ([`record`]: ITU-R BS.1770-4 / EBU R128
 //! loudness, EBU Tech 3342 loudness range, true peak, spectral balance

@@ -1,5 +1,5 @@
 //! ANY THREAD: a song's analysis, the measurements the auto-master is set
-//! from (DESIGN.md: Analysis). Made once per song by
+//! from (docs/ARCHITECTURE.md: Analysis). Made once per song by
 //! [`super::meter::SongMeter`], kept by [`super::store::AnalysisStore`].
 
 use super::spectrum::{BANDS, THIRD_OCTAVES};

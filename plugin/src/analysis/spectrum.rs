@@ -1,4 +1,4 @@
-//! ANALYSIS (a loader thread): the long-term spectrum of a song's mix,
+//! ANALYSIS THREAD: the long-term spectrum of a song's mix,
 //! folded into a few bands: the tonal balance the auto-master's gentle
 //! correction compares with its reference.
 //!

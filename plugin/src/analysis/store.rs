@@ -1,4 +1,4 @@
-//! ANALYSIS THREADS (and the CLI): stored analyses, beside the chunk
+//! ANALYSIS THREAD (and the CLI): stored analyses, beside the chunk
 //! cache (`<cache>/analysis/<id>.analysis`).
 //!
 //! A record is keyed by everything the measurement depends on

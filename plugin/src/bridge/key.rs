@@ -1,4 +1,4 @@
-//! Any thread: the identity of one chunk of one stem, packed in 64 bits so it
+//! ANY THREAD: the identity of one chunk of one stem, packed in 64 bits so it
 //! can live in an atomic.
 
 /// Identifies chunk `chunk` of stem `stem` of song `song` in the setlist

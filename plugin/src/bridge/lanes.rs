@@ -1,4 +1,4 @@
-//! Any thread: per deck and stem, the ring of slot indices that forms the
+//! ANY THREAD: per deck and stem, the ring of slot indices that forms the
 //! stem's window. Written by the loader, read by the audio thread.
 //!
 //! Chunk `k` of a stem in deck `d` lives in the slot whose index is stored at

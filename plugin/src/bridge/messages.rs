@@ -1,4 +1,4 @@
-//! Any thread: what crosses between the loader (or control) side and the
+//! ANY THREAD: what crosses between the loader (or control) side and the
 //! audio thread through `rtrb` queues.
 //!
 //! Commands flow to the audio thread, events flow back. Both are small; the

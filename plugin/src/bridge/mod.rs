@@ -1,4 +1,4 @@
-//! Any thread: THE BOUNDARY between the audio thread and the loader.
+//! ANY THREAD: THE BOUNDARY between the audio thread and the loader.
 //!
 //! This is the only module that both sides import. It holds:
 //! - [`slot`]: preallocated chunk buffers with a seqlock-style key and a

@@ -1,4 +1,4 @@
-//! Any thread: slots, the preallocated buffers that hold one chunk of one stem.
+//! ANY THREAD: slots, the preallocated buffers that hold one chunk of one stem.
 //!
 //! A slot moves through explicit states, told by its `key`:
 //! `Free` (key = [`ChunkKey::NONE`]) → `Loading` (key = the chunk's key,

@@ -1,4 +1,4 @@
-//! Any thread: the settings of the auto-master chain for one song, the
+//! ANY THREAD: the settings of the auto-master chain for one song, the
 //! value that crosses from the control thread to the audio thread's
 //! [`crate::engine::master::Chain`] in a queue message.
 

@@ -1,4 +1,4 @@
-//! Any thread: counters and positions the audio thread publishes (relaxed or
+//! ANY THREAD: counters and positions the audio thread publishes (relaxed or
 //! release stores; readers are the loader, the editor and the CLI report).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};

@@ -1,4 +1,4 @@
-//! Any thread: wakes the loader's coordinator thread.
+//! ANY THREAD: wakes the loader's coordinator thread.
 //!
 //! The coordinator parks between ticks; anything that gives it work (a
 //! control request, a finished job, a request from the audio thread) calls

@@ -1,7 +1,7 @@
-//! Any non-audio thread: one stem's entry in the chunk cache (its folder,
-//! chunk files and metadata): reading, writing and removing chunks, and
-//! the pin that keeps it from eviction. See [`super::store`] for the folder
-//! as a whole.
+//! ANY THREAD (never the audio thread): one stem's entry in the chunk cache
+//! (its folder, chunk files and metadata): reading, writing and removing
+//! chunks, and the pin that keeps it from eviction. See [`super::store`] for
+//! the folder as a whole.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! A payload is a complete FLAC stream (`fLaC`, STREAMINFO, frames) so that
 //! it can be cut out of a chunk file and played by any FLAC tool.
 //!
-//! Two flacenc 0.5 traps (DESIGN.md, "Known pitfalls") are handled here:
+//! Two flacenc 0.5 traps (docs/ARCHITECTURE.md, "Known pitfalls") are handled here:
 //! - when the chunk's length is not a multiple of the block size, flacenc
 //!   records the last, shorter block as STREAMINFO's minimum block size,
 //!   and symphonia refuses minimums under 16 frames. FLAC's minimum does not

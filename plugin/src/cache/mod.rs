@@ -14,7 +14,7 @@
 //! - [`fsio`]: atomic writes, fsync policy, the temporary-file sweep;
 //! - [`location`]: the platform's default cache folder.
 //!
-//! Promises (DESIGN.md, "Chunk cache"): any change of the source, rate,
+//! Promises (docs/ARCHITECTURE.md, "Chunk cache"): any change of the source, rate,
 //! chunk length, layout or format is a miss, never stale audio; a damaged
 //! chunk (flipped byte, truncation, decode error, wrong key or length) is
 //! a [`Miss::Corrupt`], is removed, and the caller rebuilds it from the

@@ -1,4 +1,4 @@
-//! Any thread: every name the chunk cache gives a file or folder, in one
+//! ANY THREAD: every name the chunk cache gives a file or folder, in one
 //! place (the store, the budget and the sweeper all read them).
 //!
 //! ```text

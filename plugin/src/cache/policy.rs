@@ -1,4 +1,4 @@
-//! Any thread: what the chunk cache keeps of each stem, as settings files,
+//! ANY THREAD: what the chunk cache keeps of each stem, as settings files,
 //! the CLI and the editor name it (`first:SECS`, `whole`, `auto:SECS`).
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};

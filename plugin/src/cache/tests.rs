@@ -1,6 +1,6 @@
-//! The store end to end on temporary folders: round trips of every layout,
-//! damage of every kind, entry resets, sweeps, failing writes, concurrent
-//! use, and figures on the corpus.
+//! LOADER THREADS (tests): the store end to end on temporary folders: round
+//! trips of every layout, damage of every kind, entry resets, sweeps, failing
+//! writes, concurrent use, and figures on the corpus.
 
 use std::fs;
 use std::path::PathBuf;

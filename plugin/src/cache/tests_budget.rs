@@ -1,6 +1,6 @@
-//! The byte budget, LRU eviction and in-use pins: examples, then a
-//! property test over random sequences of writes, pins, restarts and
-//! clears checked against a model.
+//! LOADER THREADS (tests): the byte budget, LRU eviction and in-use pins:
+//! examples, then a property test over random sequences of writes, pins,
+//! restarts and clears checked against a model.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

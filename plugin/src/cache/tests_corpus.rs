@@ -1,5 +1,6 @@
-//! The cache's figures on real audio: encode speed and size against raw
-//! for both FLAC efforts, on corpus stems decoded with plain symphonia.
+//! LOADER THREADS (tests): the cache's figures on real audio: encode speed
+//! and size against raw for both FLAC efforts, on corpus stems decoded with
+//! plain symphonia.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

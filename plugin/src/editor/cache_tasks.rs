@@ -1,9 +1,9 @@
-//! THE EDITOR'S CACHE THREAD: everything the cache panel does that touches
-//! the disk (reading the folder's settings and usage, setting the budget
-//! and policy, clearing, warming the setlist) runs here, never on the GUI
-//! thread. The panel sends [`CacheTask`]s and reads the [`CacheView`] this
-//! thread publishes (a lock only the two of them take) and the warm's
-//! atomics.
+//! GUI THREAD (the editor's cache thread, spawned by the cache panel):
+//! everything the cache panel does that touches the disk (reading the
+//! folder's settings and usage, setting the budget and policy, clearing,
+//! warming the setlist) runs here, never on the GUI thread. The panel sends
+//! [`CacheTask`]s and reads the [`CacheView`] this thread publishes (a lock
+//! only the two of them take) and the warm's atomics.
 #![allow(
     clippy::disallowed_types,
     clippy::disallowed_methods,

@@ -7,7 +7,7 @@
 //! Threads: the editor never touches the audio thread's state. It reads the
 //! engine through [`crate::bridge::EngineStats`] (atomics the audio thread
 //! writes without allocating) and what the control thread publishes as one
-//! versioned value ([`crate::plugin::view::ControlView`] in [`Shared`]),
+//! versioned value ([`crate::view::ControlView`] in [`Shared`]),
 //! re-read only when it changed: a frame takes no lock. It acts
 //! through the paths MIDI and automation already use: parameters (play,
 //! song, gain, follow) through the host's [`GuiContext`], commands that are
@@ -47,8 +47,8 @@ use crate::loader::prepare::PreparedSetlist;
 use crate::plugin::control::{load_state, Shared};
 use crate::plugin::gui_commands::GuiCommand;
 use crate::plugin::params::TraxParams;
-use crate::plugin::view::ControlView;
 use crate::published::Reader;
+use crate::view::ControlView;
 
 /// The editor's default size in logical pixels: a laptop screen's worth,
 /// room for the setlist and about ten mixer strips.

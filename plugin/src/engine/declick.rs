@@ -1,4 +1,4 @@
-//! Audio thread: fade curves for seeks, song changes, pause and underrun
+//! AUDIO THREAD: fade curves for seeks, song changes, pause and underrun
 //! recovery. Realtime-safe: pure arithmetic.
 
 use std::f32::consts::FRAC_PI_2;

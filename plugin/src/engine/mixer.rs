@@ -1,4 +1,4 @@
-//! Audio thread: per-stem gain, pan, mute and solo, with linear gain ramps so
+//! AUDIO THREAD: per-stem gain, pan, mute and solo, with linear gain ramps so
 //! that a mix change never clicks. Realtime-safe.
 //!
 //! Pan is a balance control with the same law for mono and stereo stems

@@ -1,4 +1,4 @@
-//! Audio thread: reading a stem's frames from its window of resident slots.
+//! AUDIO THREAD: reading a stem's frames from its window of resident slots.
 //! Realtime-safe: slot reads are atomic loads, no lock, no allocation.
 //!
 //! A stem's frames on the song timeline fall into three kinds of segment:

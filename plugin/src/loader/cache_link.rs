@@ -1,4 +1,4 @@
-//! Loader threads: how the loader uses the chunk cache ([`crate::cache`]).
+//! LOADER THREADS: how the loader uses the chunk cache ([`crate::cache`]).
 //!
 //! A decoding job first asks the stem's cache entry for its chunk (a hit
 //! fills the slot at once from a verified file); on a miss it decodes from

@@ -1,4 +1,4 @@
-//! Loader threads: the chunk cache's counters: per link since it opened
+//! LOADER THREADS: the chunk cache's counters: per link since it opened
 //! ([`CacheStats`]), and summed over every process that used a folder
 //! ([`PersistedStats`], in its `stats.json`).
 

@@ -1,4 +1,4 @@
-//! Loader threads: a stem read at the engine rate from any frame.
+//! LOADER THREADS: a stem read at the engine rate from any frame.
 //!
 //! A [`StemCursor`] wraps a [`SourceReader`] and, when the file's rate
 //! differs from the engine rate, a fixed-ratio FFT resampler (rubato's

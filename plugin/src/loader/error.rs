@@ -1,4 +1,4 @@
-//! Any thread: errors of one stem, each naming the file and the cause.
+//! ANY THREAD: errors of one stem, each naming the file and the cause.
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! Loader threads: probing a setlist's stems (in parallel on the loader's
+//! LOADER THREADS: probing a setlist's stems (in parallel on the loader's
 //! private pool) and turning it into the tables the engine and the
 //! scheduler use.
 

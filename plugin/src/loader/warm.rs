@@ -1,7 +1,8 @@
-//! A WARMING THREAD (the caller's; never the audio thread): fills the chunk
-//! cache for a setlist before a gig by rendering what the cache's policy
-//! covers of every song offline through a player of its own that writes to
-//! the cache. `trax warm` and the editor's "Warm setlist" both run this.
+//! LOADER THREADS (the caller's warming thread; never the audio thread):
+//! fills the chunk cache for a setlist before a gig by rendering what the
+//! cache's policy covers of every song offline through a player of its own
+//! that writes to the cache. `trax warm` and the editor's "Warm setlist" both
+//! run this.
 #![allow(
     clippy::disallowed_types,
     clippy::disallowed_methods,

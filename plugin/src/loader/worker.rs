@@ -1,4 +1,4 @@
-//! Loader threads: the job queue and the decoding jobs.
+//! LOADER THREADS: the job queue and the decoding jobs.
 //!
 //! Jobs wait in a priority queue (urgent > normal > background, then first
 //! come first served). For every queued job one task is spawned on the

@@ -30,7 +30,7 @@ pub struct SongMasterView {
     pub fitted: Option<Fitted>,
 }
 
-/// The auto-master's state for the editor (in the editor's [`super::view::ControlView`]).
+/// The auto-master's state for the editor (in the editor's [`crate::view::ControlView`]).
 #[derive(Clone, Debug, Default)]
 pub struct MasteringView {
     /// Per song of the loaded setlist.

@@ -1,4 +1,4 @@
-//! CONTROL THREAD of a plugin instance: owns the [`Player`], loads the
+//! CONTROL THREAD (one per plugin instance): owns the [`Player`], loads the
 //! setlist named in the state (probing it off the audio and main threads),
 //! applies the persisted mix, and reports problems to the host log (stderr
 //! through `tracing`) and to [`Shared`] for the editor.
@@ -17,8 +17,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::params::TraxParams;
-use super::view::ControlView;
 use crate::published::Published;
+use crate::view::ControlView;
 use crate::Player;
 
 /// How often the control thread looks for a new setlist path or mix in the
@@ -39,7 +39,7 @@ pub mod load_state {
 
 /// What a plugin instance's threads share besides the parameters: the
 /// load state (atomics the audio thread reads), the editor's view (one
-/// versioned value: [`super::view`]), the editor's end of the command
+/// versioned value: [`crate::view`]), the editor's end of the command
 /// queue and the control thread's handle (to wake it).
 pub struct Shared {
     /// One of [`load_state`]'s values.

@@ -1,4 +1,4 @@
-//! GUI THREAD → AUDIO THREAD: the editor's transport commands that are not
+//! ANY THREAD (GUI → audio): the editor's transport commands that are not
 //! parameters (play a given song now, seek, stop), through a wait-free
 //! single-producer queue ([`rtrb`]) that `process()` drains at the start of
 //! every block, as it takes MIDI events. Play/pause, the selected song,

@@ -1,6 +1,6 @@
-//! The plugin's parameters (automatable, with stable ids) and the state it
-//! persists beside them (`#[persist]`): the setlist path and every stem's
-//! mix. See the README's parameter and MIDI map.
+//! ANY THREAD: the plugin's parameters (automatable, with stable ids) and the
+//! state it persists beside them (`#[persist]`): the setlist path and every
+//! stem's mix. See the README's parameter and MIDI map.
 #![allow(
     clippy::disallowed_types,
     clippy::disallowed_methods,

@@ -1,4 +1,4 @@
-//! Control thread: a folder as a setlist. Subfolders holding audio files are
+//! CONTROL THREAD: a folder as a setlist. Subfolders holding audio files are
 //! songs; a folder that holds audio files itself is a one-song setlist.
 //! Songs and stems are sorted by name; files without an audio extension are
 //! ignored.

@@ -1,4 +1,4 @@
-//! Control thread: the setlist file format (TOML, or the corpus's JSON) and
+//! CONTROL THREAD: the setlist file format (TOML, or the corpus's JSON) and
 //! its validation. Field values are checked while parsing, so every error
 //! carries the line, column and field path.
 

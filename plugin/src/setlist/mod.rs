@@ -1,4 +1,4 @@
-//! Control thread: the setlist format, folder scanning and validation.
+//! CONTROL THREAD: the setlist format, folder scanning and validation.
 //!
 //! A setlist is read from a TOML file (or the JSON form the corpus uses),
 //! from a folder of song folders, or from a folder of audio files (one

@@ -1,4 +1,4 @@
-//! AUDIO THREAD: the auto-master chain (DESIGN.md: Auto-master).
+//! AUDIO THREAD: the auto-master chain (docs/ARCHITECTURE.md: Auto-master).
 //!
 //! Every frame runs both paths: the original, delayed by the limiter's
 //! lookahead (and gained to the mastered loudness when A/B matching is

@@ -1,4 +1,4 @@
-//! LOADER (the coordinator's inbox): what the control side asks of the
+//! LOADER THREADS (the coordinator's inbox): what the control side asks of the
 //! coordinator thread ([`crate::Player`] sends these).
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Loader thread: the coordinator. It owns the decks' bookkeeping and the
+//! LOADER THREADS: the coordinator. It owns the decks' bookkeeping and the
 //! slot pool's allocation, turns control requests into engine commands,
 //! keeps every deck's window filled, and drains the audio thread's events.
 //!

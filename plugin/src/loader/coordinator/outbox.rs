@@ -1,11 +1,11 @@
-//! Loader coordinator: the outbox to the audio thread. Commands go through
-//! the engine's bounded `rtrb` queue; when it is full (a host that stops
-//! calling `process()` while the user keeps moving faders, or the
-//! analysis fits twenty songs at once), they wait here in order and go at
-//! the next wake-up, so no command is ever lost. Commands where only the
-//! latest value matters (a stem's mix, a song's auto-master settings, the
-//! auto-master switch, auto-advance) replace an earlier one still waiting,
-//! so the backlog stays as small as what differs.
+//! LOADER THREADS (the coordinator): the outbox to the audio thread. Commands
+//! go through the engine's bounded `rtrb` queue; when it is full (a host that
+//! stops calling `process()` while the user keeps moving faders, or the
+//! analysis fits twenty songs at once), they wait here in order and go at the
+//! next wake-up, so no command is ever lost. Commands where only the latest
+//! value matters (a stem's mix, a song's auto-master settings, the
+//! auto-master switch, auto-advance) replace an earlier one still waiting, so
+//! the backlog stays as small as what differs.
 
 use std::collections::VecDeque;
 

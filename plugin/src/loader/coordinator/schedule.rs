@@ -1,5 +1,5 @@
-//! Loader coordinator: the scheduler that keeps every deck's window of
-//! chunks resident, most urgent first: which chunks to load, which
+//! LOADER THREADS (the coordinator): the scheduler that keeps every deck's
+//! window of chunks resident, most urgent first: which chunks to load, which
 //! least-recently-used slot each takes, and at what priority; and which
 //! songs' cache entries stay pinned against eviction.
 //!

@@ -1,4 +1,4 @@
-//! Loader threads: damage that symphonia hides, as the reader reports it.
+//! LOADER THREADS: damage that symphonia hides, as the reader reports it.
 //!
 //! symphonia decodes a truncated file to fewer frames than its header claims
 //! and drops a corrupt FLAC frame silently; the reader finds both from packet

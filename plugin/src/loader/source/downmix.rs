@@ -1,4 +1,4 @@
-//! Any thread: down-mixing decoded frames to the one or two channels a stem
+//! ANY THREAD: down-mixing decoded frames to the one or two channels a stem
 //! plays with.
 
 /// Appends `input` (interleaved, `in_ch` channels) to `out` with `out_ch`

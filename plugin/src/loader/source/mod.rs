@@ -1,4 +1,4 @@
-//! Loader threads: one audio file opened with symphonia, decoded to
+//! LOADER THREADS: one audio file opened with symphonia, decoded to
 //! interleaved `f32` at its own rate with at most two channels, readable from
 //! any frame (accurate seek).
 //!

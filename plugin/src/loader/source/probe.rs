@@ -1,4 +1,4 @@
-//! Loader threads: opening a file with symphonia and what its header says.
+//! LOADER THREADS: opening a file with symphonia and what its header says.
 
 use std::fs::File;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! Loader threads: a source's timestamps in frames, and the correction
+//! LOADER THREADS: a source's timestamps in frames, and the correction
 //! of symphonia 0.6's early stamps on an Ogg stream's first page.
 
 use symphonia::core::packet::Packet;

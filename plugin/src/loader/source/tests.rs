@@ -1,5 +1,5 @@
-//! The reader's seeks against its own sequential read: the same frames, and
-//! damage reported only where the file has it.
+//! LOADER THREADS (tests): the reader's seeks against its own sequential
+//! read: the same frames, and damage reported only where the file has it.
 
 use std::path::{Path, PathBuf};
 

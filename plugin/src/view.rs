@@ -1,4 +1,4 @@
-//! CONTROL THREAD and the host's main thread publish, GUI THREAD reads:
+//! ANY THREAD (the control and main threads publish, the GUI thread reads):
 //! what the editor shows of a plugin instance, as one versioned value
 //! ([`crate::published::Published`]). The control thread replaces it when
 //! a setlist loads, a problem appears or an analysis finishes; activation
@@ -14,10 +14,10 @@
 
 use std::sync::Arc;
 
-use super::auto_master::MasteringView;
 use crate::bridge::EngineStats;
 use crate::loader::prepare::{PreparedSetlist, StemProblem};
 use crate::loader::{CacheLink, LoaderStats};
+use crate::plugin::auto_master::MasteringView;
 
 /// The running engine's handles, set at activation.
 #[derive(Clone)]
