@@ -24,6 +24,8 @@
 //!   thread, the control thread per instance, parameters);
 //! - [`view`]: ANY THREAD: what the editor reads (one versioned value);
 //! - [`published`]: ANY THREAD: the versioned value it is built on;
+//! - [`thread`]: ANY THREAD: every thread Trax starts, with its name and
+//!   priority, and the helpers they share;
 //! - [`editor`]: GUI THREAD: the egui editor.
 // No unsafe code of ours: only nice-plug's export macros in `plugin` need
 // it (the C entry points), and only that module allows it.
@@ -40,6 +42,7 @@ pub mod player;
 pub mod plugin;
 pub mod published;
 pub mod setlist;
+pub mod thread;
 pub mod view;
 
 pub use engine::{Engine, EngineConfig, ProcessMode};
@@ -54,16 +57,3 @@ const _: () = assert!(
     (loader::source::MAX_SOURCE_SECS * 768_000 / bridge::CHUNK_FRAMES as u64)
         < bridge::ChunkKey::MAX_CHUNKS
 );
-
-/// The text of a caught panic (loader jobs, decoders, the control
-/// thread). Any thread; not realtime-safe.
-#[allow(clippy::disallowed_types)] // Never on the audio thread.
-pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
-}

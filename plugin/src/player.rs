@@ -6,6 +6,7 @@
     clippy::disallowed_macros
 )]
 
+use crate::thread::TraxThread;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -134,16 +135,16 @@ impl Player {
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
-            .thread_name(|i| format!("trax-loader-{i}"))
+            .thread_name(|i| TraxThread::Loader.name(i))
             .start_handler(move |_| {
-                if config.background {
-                    crate::loader::cache_link::lower_thread_priority();
+                if crate::thread::lowered(TraxThread::Loader, config.background) {
+                    crate::thread::lower_priority();
                 }
             })
             // Jobs catch their own panics; this keeps any other panic from
             // aborting the host.
             .panic_handler(|p| {
-                tracing::error!("loader task panicked: {}", crate::panic_message(&p));
+                tracing::error!("loader task panicked: {}", crate::thread::panic_message(&p));
             })
             .build()
             .map_err(PlayerError::Pool)?;
@@ -189,15 +190,10 @@ impl Player {
             workers,
             Arc::clone(&waker),
         );
-        let thread = std::thread::Builder::new()
-            .name("trax-coordinator".into())
-            .spawn(move || {
-                if config.background {
-                    crate::loader::cache_link::lower_thread_priority();
-                }
-                coordinator.run()
-            })
-            .map_err(PlayerError::Thread)?;
+        let thread = crate::thread::spawn(TraxThread::Coordinator, config.background, move || {
+            coordinator.run()
+        })
+        .map_err(PlayerError::Thread)?;
         Ok((
             Player {
                 config,

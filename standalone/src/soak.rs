@@ -112,30 +112,28 @@ fn spawn_audio(
     stop: Arc<AtomicBool>,
     late: Arc<AtomicU64>,
 ) -> Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("trax-soak-audio".into())
-        .spawn(move || {
-            let mut l = vec![0.0f32; block];
-            let mut r = vec![0.0f32; block];
-            let period = Duration::from_secs_f64(block as f64 / f64::from(rate));
-            let start = Instant::now();
-            let mut blocks = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                engine.process(&mut l, &mut r);
-                blocks += 1;
-                let due = start + period.mul_f64(blocks as f64);
-                let now = Instant::now();
-                if now > due + period {
-                    // A device with two periods of buffer would have
-                    // glitched here (the thread is not realtime-scheduled:
-                    // this counts the OS's lateness, not the loader's).
-                    late.fetch_add(1, Ordering::Relaxed);
-                } else if due > now {
-                    std::thread::sleep(due - now);
-                }
+    trax::thread::spawn(trax::thread::TraxThread::SoakAudio, false, move || {
+        let mut l = vec![0.0f32; block];
+        let mut r = vec![0.0f32; block];
+        let period = Duration::from_secs_f64(block as f64 / f64::from(rate));
+        let start = Instant::now();
+        let mut blocks = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            engine.process(&mut l, &mut r);
+            blocks += 1;
+            let due = start + period.mul_f64(blocks as f64);
+            let now = Instant::now();
+            if now > due + period {
+                // A device with two periods of buffer would have
+                // glitched here (the thread is not realtime-scheduled:
+                // this counts the OS's lateness, not the loader's).
+                late.fetch_add(1, Ordering::Relaxed);
+            } else if due > now {
+                std::thread::sleep(due - now);
             }
-        })
-        .context("cannot start the audio thread")
+        }
+    })
+    .context("cannot start the audio thread")
 }
 
 /// The cache for the soak: `dir` (or a new temporary one) at `budget`,

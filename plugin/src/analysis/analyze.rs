@@ -182,7 +182,7 @@ fn measure_song(
         ..PlayerConfig::offline(rate_hz)
     };
     if options.background {
-        crate::loader::cache_link::lower_thread_priority();
+        crate::thread::lower_priority();
     }
     let (player, mut engine) = Player::new(config)?;
     player.set_cache(options.cache.clone());

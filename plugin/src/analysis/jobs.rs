@@ -76,12 +76,9 @@ impl AnalysisJobs {
             progress: Mutex::new(Arc::new(AnalyzeProgress::default())),
         });
         let worker = Arc::clone(&inner);
-        let thread = std::thread::Builder::new()
-            .name("trax-analysis".into())
-            .spawn(move || {
-                crate::loader::cache_link::lower_thread_priority();
-                run(&worker);
-            })?;
+        let thread = crate::thread::spawn(crate::thread::TraxThread::Analysis, false, move || {
+            run(&worker);
+        })?;
         Ok(Self {
             inner,
             thread: Some(thread),
@@ -206,9 +203,10 @@ fn run(inner: &Inner) {
                 );
                 SongStatus::Failed(e.to_string())
             }
-            Err(p) => {
-                SongStatus::Failed(format!("analysis panicked: {}", crate::panic_message(&p)))
-            }
+            Err(p) => SongStatus::Failed(format!(
+                "analysis panicked: {}",
+                crate::thread::panic_message(&p)
+            )),
         };
         let mut w = inner.work.lock();
         if w.generation == generation {

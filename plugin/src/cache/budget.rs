@@ -68,14 +68,6 @@ pub const MAX_SETTING_BUDGET_BYTES: u64 = 50_000_000_000;
 /// the budget written rather than once per chunk.
 pub const LOW_WATER_DIVISOR: u64 = 16;
 
-fn io_error(path: &Path, action: &'static str, source: std::io::Error) -> CacheError {
-    CacheError::Io {
-        path: path.to_path_buf(),
-        action,
-        source,
-    }
-}
-
 /// The settings stored in a cache folder, shared by every process using it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FolderSettings {
@@ -113,8 +105,8 @@ impl FolderSettings {
     /// Writes them to `root` atomically (through `tmp_dir`).
     pub fn write(&self, root: &Path, tmp_dir: &Path) -> Result<(), CacheError> {
         let path = root.join(SETTINGS_FILE_NAME);
-        let mut text =
-            serde_json::to_vec_pretty(self).map_err(|e| io_error(&path, "serialize", e.into()))?;
+        let mut text = serde_json::to_vec_pretty(self)
+            .map_err(|e| CacheError::io(&path, "serialize", e.into()))?;
         text.push(b'\n');
         fsio::write_atomic(tmp_dir, &path, &text, false)
     }
@@ -138,8 +130,8 @@ impl Ledger {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(|e| io_error(&path, "open", e))?;
-        file.lock().map_err(|e| io_error(&path, "lock", e))?;
+            .map_err(|e| CacheError::io(&path, "open", e))?;
+        file.lock().map_err(|e| CacheError::io(&path, "lock", e))?;
         Ok(Ledger { file, path })
     }
 
@@ -168,7 +160,7 @@ impl Ledger {
             .set_len(0)
             .and_then(|()| self.file.seek(SeekFrom::Start(0)))
             .and_then(|_| self.file.write_all(text.as_bytes()))
-            .map_err(|e| io_error(&self.path, "write", e))
+            .map_err(|e| CacheError::io(&self.path, "write", e))
     }
 
     /// Rebuilds the total from a scan of `root` and records it.
@@ -211,7 +203,7 @@ impl EntryUsage {
 /// Every entry folder of `root` with its files (entries or files that
 /// vanish meanwhile are skipped).
 pub fn scan(root: &Path) -> Result<Vec<EntryUsage>, CacheError> {
-    let list = fs::read_dir(root).map_err(|e| io_error(root, "list", e))?;
+    let list = fs::read_dir(root).map_err(|e| CacheError::io(root, "list", e))?;
     let mut entries = Vec::new();
     for item in list.flatten() {
         let Some(id) = item.file_name().to_str().and_then(KeyId::parse) else {
@@ -374,7 +366,7 @@ impl Pin {
         for _ in 0..8 {
             match fs::create_dir(dir) {
                 Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-                    return Err(io_error(dir, "create folder", e));
+                    return Err(CacheError::io(dir, "create folder", e));
                 }
                 _ => {}
             }
@@ -384,10 +376,10 @@ impl Pin {
                 .create(true)
                 .truncate(false)
                 .open(&lock_path)
-                .map_err(|e| io_error(&lock_path, "open", e))?;
+                .map_err(|e| CacheError::io(&lock_path, "open", e))?;
             // Waits only while an eviction holds it (one entry's removal).
             file.lock_shared()
-                .map_err(|e| io_error(&lock_path, "lock", e))?;
+                .map_err(|e| CacheError::io(&lock_path, "lock", e))?;
             if same_file(&file, &lock_path) {
                 touch(&file);
                 return Ok(Pin { file, id });
@@ -395,7 +387,7 @@ impl Pin {
             // Evicted between open and lock: that file is gone; again.
             last_error = Some(std::io::Error::other("lock file replaced while locking"));
         }
-        Err(io_error(
+        Err(CacheError::io(
             &lock_path,
             "lock",
             last_error.unwrap_or_else(|| std::io::Error::other("gave up")),

@@ -9,11 +9,46 @@ use std::path::{Path, PathBuf};
 use super::budget::{self, FolderSettings, Ledger, Pin};
 use super::chunk::{self, Encoding, Expect};
 use super::error::{CacheError, Miss};
-use super::fsio;
+use super::flac::FlacEffort;
+use super::fsio::{self, files_in, remove_dir_all};
 use super::key::KeyId;
 use super::meta::MetaRecord;
 use super::naming::{chunk_file_name, META_FILE_NAME};
-use super::store::{check_file, files_in, io_error, remove_dir_all, StoreOptions};
+
+/// How a store writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// fsync each file before its rename (and the folder after): see
+    /// [`super::fsio`] for why this is off by default.
+    pub sync_writes: bool,
+    /// FLAC encoder effort.
+    pub flac_effort: FlacEffort,
+}
+
+/// Reads and checks one chunk file into `out`; a damaged file is removed.
+pub(super) fn check_file(path: &Path, expect: &Expect, out: &mut Vec<f32>) -> Result<(), Miss> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
+        Err(source) => {
+            out.clear();
+            return Err(Miss::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    chunk::read(bytes, expect, out)
+        .map(|_| ())
+        .map_err(|reason| {
+            // Gone already (another reader removed it) is fine.
+            let _ = fs::remove_file(path);
+            Miss::Corrupt {
+                path: path.to_path_buf(),
+                reason,
+            }
+        })
+}
 
 /// Facts about one chunk write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +222,7 @@ impl Entry {
     fn make_folder(&self) -> Result<(), CacheError> {
         match fs::create_dir(&self.dir) {
             Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-                return Err(io_error(&self.dir, "create folder", e));
+                return Err(CacheError::io(&self.dir, "create folder", e));
             }
             _ => {}
         }
@@ -217,7 +252,9 @@ impl Entry {
     pub fn remove_chunk(&self, index: u32) -> Result<(), CacheError> {
         let path = self.chunk_path(index);
         match fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(&path, "remove", e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(CacheError::io(&path, "remove", e))
+            }
             _ => Ok(()),
         }
     }

@@ -61,6 +61,18 @@ pub enum CacheError {
     },
 }
 
+impl CacheError {
+    /// An I/O error while doing `action` ("create", "rename into", "list",
+    /// …) to `path`.
+    pub fn io(path: &std::path::Path, action: &'static str, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    }
+}
+
 /// Why a chunk could not be served from the cache. Every miss means: decode
 /// the chunk from its source instead; nothing wrong is ever played.
 #[derive(Debug, thiserror::Error)]

@@ -165,7 +165,7 @@ pub fn decode(
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         decode_inner(bytes, start, channels, depth, max_frames, out)
     }))
-    .unwrap_or_else(|panic| Err(FlacError::Panicked(crate::panic_message(&panic))))
+    .unwrap_or_else(|panic| Err(FlacError::Panicked(crate::thread::panic_message(&panic))))
 }
 
 fn decode_inner(

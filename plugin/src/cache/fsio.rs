@@ -62,14 +62,6 @@ fn tmp_path(tmp_dir: &Path) -> PathBuf {
     tmp_dir.join(format!("{}-{n}-{nanos:09}.{TMP_EXT}", std::process::id()))
 }
 
-fn io_error(path: &Path, action: &'static str, source: std::io::Error) -> CacheError {
-    CacheError::Io {
-        path: path.to_path_buf(),
-        action,
-        source,
-    }
-}
-
 /// Writes `bytes` to `dest` atomically through a temporary file in
 /// `tmp_dir` (see the module docs); fsyncs first when `sync`.
 pub fn write_atomic(
@@ -88,14 +80,15 @@ pub fn write_atomic(
 }
 
 fn write_then_rename(tmp: &Path, dest: &Path, bytes: &[u8], sync: bool) -> Result<(), CacheError> {
-    let mut file = fs::File::create_new(tmp).map_err(|e| io_error(tmp, "create", e))?;
+    let mut file = fs::File::create_new(tmp).map_err(|e| CacheError::io(tmp, "create", e))?;
     file.write_all(bytes)
-        .map_err(|e| io_error(tmp, "write", e))?;
+        .map_err(|e| CacheError::io(tmp, "write", e))?;
     if sync {
-        file.sync_all().map_err(|e| io_error(tmp, "fsync", e))?;
+        file.sync_all()
+            .map_err(|e| CacheError::io(tmp, "fsync", e))?;
     }
     drop(file);
-    fs::rename(tmp, dest).map_err(|e| io_error(dest, "rename into", e))?;
+    fs::rename(tmp, dest).map_err(|e| CacheError::io(dest, "rename into", e))?;
     if sync {
         sync_dir(dest.parent().unwrap_or(Path::new(".")))?;
     }
@@ -108,7 +101,7 @@ fn sync_dir(dir: &Path) -> Result<(), CacheError> {
     {
         fs::File::open(dir)
             .and_then(|d| d.sync_all())
-            .map_err(|e| io_error(dir, "fsync folder", e))?;
+            .map_err(|e| CacheError::io(dir, "fsync folder", e))?;
     }
     let _ = dir;
     Ok(())
@@ -122,11 +115,11 @@ pub fn sweep_tmp(tmp_dir: &Path, older_than: Duration) -> Result<SweepStats, Cac
     let entries = match fs::read_dir(tmp_dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(stats),
-        Err(e) => return Err(io_error(tmp_dir, "list", e)),
+        Err(e) => return Err(CacheError::io(tmp_dir, "list", e)),
     };
     let now = SystemTime::now();
     for entry in entries {
-        let entry = entry.map_err(|e| io_error(tmp_dir, "list", e))?;
+        let entry = entry.map_err(|e| CacheError::io(tmp_dir, "list", e))?;
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) != Some(TMP_EXT) {
             continue;
@@ -152,10 +145,30 @@ pub fn sweep_tmp(tmp_dir: &Path, older_than: Duration) -> Result<SweepStats, Cac
             }
             // Another process swept it first.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error(&path, "remove", e)),
+            Err(e) => return Err(CacheError::io(&path, "remove", e)),
         }
     }
     Ok(stats)
+}
+
+/// Regular files in `dir` with their sizes (empty if it cannot be listed).
+pub(super) fn files_in(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let Ok(list) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    list.flatten()
+        .filter_map(|item| {
+            let meta = item.metadata().ok()?;
+            meta.is_file().then(|| (item.path(), meta.len()))
+        })
+        .collect()
+}
+
+pub(super) fn remove_dir_all(dir: &Path) -> Result<(), CacheError> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CacheError::io(dir, "remove", e)),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

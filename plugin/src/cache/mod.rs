@@ -56,13 +56,13 @@ mod tests_corpus;
 
 pub use budget::{EvictStats, FolderSettings, Pin, PinSet, DEFAULT_BUDGET_BYTES};
 pub use chunk::Encoding;
-pub use entry::{Entry, WriteStats};
+pub use entry::{Entry, StoreOptions, WriteStats};
 pub use error::{CacheError, Corruption, Miss};
 pub use flac::FlacEffort;
 pub use fsio::SweepStats;
 pub use key::{KeyId, SampleOrigin, StemKey};
 pub use policy::{CachePolicy, PolicyError};
-pub use store::{ChunkStore, StoreOptions, Usage, VerifyProblem, VerifyReport};
+pub use store::{ChunkStore, Usage, VerifyProblem, VerifyReport};
 
 /// Version of the cache's formats (key serialization, `meta.json`, chunk
 /// files). It is part of every key and every chunk header: bump it when

@@ -23,24 +23,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::budget::{self, FolderSettings, Ledger};
-use super::chunk::{self, Expect};
-use super::entry::Entry;
+use super::chunk::Expect;
+use super::entry::{check_file, Entry, StoreOptions};
 use super::error::{CacheError, Miss};
-use super::flac::FlacEffort;
-use super::fsio::{self, SweepStats, TMP_MAX_AGE};
+use super::fsio::{self, files_in, remove_dir_all, SweepStats, TMP_MAX_AGE};
 use super::key::{KeyId, StemKey};
 use super::meta::MetaRecord;
 use super::naming::{parse_chunk_file_name, META_FILE_NAME, TMP_DIR_NAME};
-
-/// How a store writes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StoreOptions {
-    /// fsync each file before its rename (and the folder after): see
-    /// [`super::fsio`] for why this is off by default.
-    pub sync_writes: bool,
-    /// FLAC encoder effort.
-    pub flac_effort: FlacEffort,
-}
 
 /// The chunk cache folder. Cheap to clone; share it between loader threads.
 #[derive(Clone, Debug)]
@@ -50,22 +39,7 @@ pub struct ChunkStore {
     options: StoreOptions,
 }
 
-pub(super) fn io_error(path: &Path, action: &'static str, source: std::io::Error) -> CacheError {
-    CacheError::Io {
-        path: path.to_path_buf(),
-        action,
-        source,
-    }
-}
-
 /// Removes a folder tree; a missing one is fine.
-pub(super) fn remove_dir_all(dir: &Path) -> Result<(), CacheError> {
-    match fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(dir, "remove", e)),
-        _ => Ok(()),
-    }
-}
-
 impl ChunkStore {
     /// Opens (creating) the cache folder `dir` with default options and
     /// sweeps abandoned temporary files.
@@ -78,7 +52,7 @@ impl ChunkStore {
     /// reads).
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<ChunkStore, CacheError> {
         let tmp = dir.join(TMP_DIR_NAME);
-        fs::create_dir_all(&tmp).map_err(|e| io_error(&tmp, "create folder", e))?;
+        fs::create_dir_all(&tmp).map_err(|e| CacheError::io(&tmp, "create folder", e))?;
         let store = ChunkStore {
             root: dir.to_path_buf(),
             tmp,
@@ -183,10 +157,10 @@ impl ChunkStore {
 
     /// The entry folders: (id, path), in no particular order.
     fn entry_dirs(&self) -> Result<Vec<(KeyId, PathBuf)>, CacheError> {
-        let list = fs::read_dir(&self.root).map_err(|e| io_error(&self.root, "list", e))?;
+        let list = fs::read_dir(&self.root).map_err(|e| CacheError::io(&self.root, "list", e))?;
         let mut dirs = Vec::new();
         for item in list {
-            let item = item.map_err(|e| io_error(&self.root, "list", e))?;
+            let item = item.map_err(|e| CacheError::io(&self.root, "list", e))?;
             let name = item.file_name();
             let Some(id) = name.to_str().and_then(KeyId::parse) else {
                 continue;
@@ -327,46 +301,8 @@ fn remove_if_unused(dir: &Path) {
     }
 }
 
-/// Regular files in `dir` with their sizes (empty if it cannot be listed).
-pub(super) fn files_in(dir: &Path) -> Vec<(PathBuf, u64)> {
-    let Ok(list) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    list.flatten()
-        .filter_map(|item| {
-            let meta = item.metadata().ok()?;
-            meta.is_file().then(|| (item.path(), meta.len()))
-        })
-        .collect()
-}
-
 fn path_chunk_index(path: &Path) -> Option<u32> {
     path.file_name()?.to_str().and_then(parse_chunk_file_name)
-}
-
-/// Reads and checks one chunk file into `out`; a damaged file is removed.
-pub(super) fn check_file(path: &Path, expect: &Expect, out: &mut Vec<f32>) -> Result<(), Miss> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
-        Err(source) => {
-            out.clear();
-            return Err(Miss::Unreadable {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    chunk::read(bytes, expect, out)
-        .map(|_| ())
-        .map_err(|reason| {
-            // Gone already (another reader removed it) is fine.
-            let _ = fs::remove_file(path);
-            Miss::Corrupt {
-                path: path.to_path_buf(),
-                reason,
-            }
-        })
 }
 
 /// Sizes of the cache's contents.

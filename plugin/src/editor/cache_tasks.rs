@@ -123,9 +123,9 @@ impl CacheWorker {
         {
             let (view, warm, warming) =
                 (Arc::clone(&view), Arc::clone(&warm), Arc::clone(&warming));
-            std::thread::Builder::new()
-                .name("trax-editor-cache".into())
-                .spawn(move || run(&link, &rx, &view, &warm, &warming))?;
+            crate::thread::spawn(crate::thread::TraxThread::EditorCache, false, move || {
+                run(&link, &rx, &view, &warm, &warming)
+            })?;
         }
         let worker = Self {
             tx,

@@ -42,9 +42,8 @@ impl PendingDialog {
     /// given. Returns at once.
     pub fn open(pick: Pick, start_dir: Option<String>) -> Self {
         let (tx, rx) = channel();
-        let spawned = std::thread::Builder::new()
-            .name("trax-file-dialog".into())
-            .spawn(move || {
+        let spawned =
+            crate::thread::spawn(crate::thread::TraxThread::FileDialog, false, move || {
                 let _ = tx.send(run(pick, start_dir.as_deref()));
             });
         if let Err(e) = spawned {

@@ -151,10 +151,7 @@ impl CacheLink {
         let (writer, rx) = crossbeam_channel::bounded::<WriteJob>(WRITE_QUEUE_CHUNKS);
         let writer_stats = Arc::clone(&stats);
         let dir = config.dir.clone();
-        std::thread::Builder::new()
-            .name("trax-cache-writer".into())
-            .spawn(move || {
-                lower_thread_priority();
+        crate::thread::spawn(crate::thread::TraxThread::CacheWriter, false, move || {
                 let mut warned = false;
                 // After a failed write (full disk, read-only folder), chunks
                 // are not even encoded for a while: retried after a pause.
@@ -477,22 +474,6 @@ pub fn calibrate_read_sps() -> f64 {
         (frames * 2) as f64 / best
     } else {
         AUTO_PRIOR_READ_SPS
-    }
-}
-
-/// Puts the calling thread at the lowest CPU priority (nice 19) and the
-/// idle I/O class, so cache writes only use time and disk bandwidth nothing
-/// else wants (Linux; elsewhere a no-op). Best effort.
-#[allow(unsafe_code)]
-pub(crate) fn lower_thread_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: gettid, setpriority and ioprio_set take plain integers and
-    // only affect the calling thread.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
-        // ioprio_set(IOPRIO_WHO_PROCESS, tid, IOPRIO_CLASS_IDLE << 13).
-        libc::syscall(libc::SYS_ioprio_set, 1, tid, 3 << 13);
     }
 }
 

@@ -213,7 +213,7 @@ pub fn probe(path: &std::path::Path) -> (Option<SourceInfo>, Vec<ProbeProblem>) 
             vec![(Severity::Skipped, ProblemKind::Unplayable, e.to_string())],
         ),
         Err(panic) => {
-            let message = crate::panic_message(&panic);
+            let message = crate::thread::panic_message(&panic);
             let e = StemError::Panicked {
                 path: path.to_path_buf(),
                 message,

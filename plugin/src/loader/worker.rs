@@ -234,7 +234,7 @@ impl Workers {
                     .unwrap_or_default();
                 let err = StemError::Panicked {
                     path,
-                    message: crate::panic_message(&panic),
+                    message: crate::thread::panic_message(&panic),
                 };
                 self.fail_stem(&loaded, key, &err);
                 if let Some(s) = loaded.pool.get(slot) {

@@ -18,6 +18,7 @@ use parking_lot::Mutex;
 
 use super::params::TraxParams;
 use crate::published::Published;
+use crate::thread::TraxThread;
 use crate::view::ControlView;
 use crate::Player;
 
@@ -117,14 +118,15 @@ impl ControlThread {
         let cancel_load = player.load_canceller();
         let s = Arc::clone(&stop);
         let sh = Arc::clone(&shared);
-        let handle = std::thread::Builder::new()
-            .name("trax-control".into())
-            .spawn(move || {
-                let run = std::panic::AssertUnwindSafe(|| run(&player, &params, &shared, &s));
-                if let Err(p) = std::panic::catch_unwind(run) {
-                    tracing::error!("trax control thread stopped: {}", crate::panic_message(&p));
-                }
-            })?;
+        let handle = crate::thread::spawn(TraxThread::Control, false, move || {
+            let run = std::panic::AssertUnwindSafe(|| run(&player, &params, &shared, &s));
+            if let Err(p) = std::panic::catch_unwind(run) {
+                tracing::error!(
+                    "trax control thread stopped: {}",
+                    crate::thread::panic_message(&p)
+                );
+            }
+        })?;
         *sh.control_thread.lock() = Some(handle.thread().clone());
         Ok(Self {
             stop,
@@ -152,11 +154,9 @@ impl ControlThread {
     /// gone.
     pub fn retire(mut self) -> Option<JoinHandle<()>> {
         let h = self.signal_stop()?;
-        let reaper = std::thread::Builder::new()
-            .name("trax-retire".into())
-            .spawn(move || {
-                let _ = h.join();
-            });
+        let reaper = crate::thread::spawn(TraxThread::Retire, false, move || {
+            let _ = h.join();
+        });
         match reaper {
             Ok(r) => Some(r),
             Err(e) => {
