@@ -20,6 +20,8 @@
 //!   analyses, the fit of the auto-master's settings;
 //! - [`setlist`]: CONTROL THREAD: the setlist format and folders;
 //! - [`player`]: CONTROL THREAD: the control handle (engine + loader);
+//! - [`offline`]: ANY THREAD (the caller's): the one offline render
+//!   driver (`trax render`, warming, analysis, the plugin offline);
 //! - [`plugin`]: ANY THREAD: the CLAP/VST3 glue (`process()` on the audio
 //!   thread, the control thread per instance, parameters);
 //! - [`view`]: ANY THREAD: what the editor reads (one versioned value);
@@ -38,6 +40,7 @@ pub mod dsp;
 pub mod editor;
 pub mod engine;
 pub mod loader;
+pub mod offline;
 pub mod player;
 pub mod plugin;
 pub mod published;

@@ -475,7 +475,6 @@ fn apply_master_gain(params: &TraxParams, left: &mut [f32], right: &mut [f32]) {
 /// (`wait`: the limit of one wait), waits for the loader where data is not
 /// resident, up to the limit; then (and always in realtime) late data is
 /// silence. Nothing playing is silence. Returns the time spent waiting.
-#[allow(clippy::disallowed_methods)] // Offline only: sleeping is waiting for the loader.
 fn render(
     engine: &mut Engine,
     wait: Option<Duration>,
@@ -483,35 +482,36 @@ fn render(
     right: &mut [f32],
 ) -> Duration {
     let n = left.len().min(right.len());
-    let mut done = engine.process(&mut left[..n], &mut right[..n]);
-    let Some(limit) = wait.filter(|_| done < n) else {
+    let Some(limit) = wait else {
+        engine.process(&mut left[..n], &mut right[..n]);
         return Duration::ZERO;
     };
+    let mut driver =
+        crate::offline::Driver::new(crate::offline::Wait::Sleep).with_stall_limit(limit);
     let start = Instant::now();
-    while done < n {
-        if !engine.is_waiting() {
-            // Offline and idle: the engine renders nothing; the rest is
-            // silence, through the auto-master's delay like any frame (what
-            // it still holds comes out, and its latency stays constant).
-            engine.render_tail(&mut left[done..n], &mut right[done..n]);
-            return start.elapsed();
+    match driver.render(engine, &mut left[..n], &mut right[..n]) {
+        Ok(r) => {
+            if r.idle {
+                // Offline and idle: the engine renders nothing; the rest is
+                // silence, through the auto-master's delay like any frame
+                // (what it still holds comes out, and its latency stays
+                // constant).
+                engine.render_tail(&mut left[r.frames..n], &mut right[r.frames..n]);
+            }
+            r.waited
         }
-        if start.elapsed() > limit {
+        Err(
+            crate::offline::Stop::Stalled { frames } | crate::offline::Stop::Cancelled { frames },
+        ) => {
             // Give up: render the rest as realtime would (late data is
             // silence, counted as underruns in the engine's stats).
             engine.stop_waiting();
             engine.set_mode(crate::ProcessMode::Realtime);
-            engine.process(&mut left[done..n], &mut right[done..n]);
+            engine.process(&mut left[frames..n], &mut right[frames..n]);
             engine.set_mode(crate::ProcessMode::Offline);
-            return start.elapsed();
+            start.elapsed()
         }
-        let got = engine.process(&mut left[done..n], &mut right[done..n]);
-        if got == 0 {
-            std::thread::sleep(Duration::from_micros(250));
-        }
-        done += got;
     }
-    start.elapsed()
 }
 
 /// Offline: while the control thread is loading the setlist, wait for it,

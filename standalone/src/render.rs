@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use trax::offline::{Driver, Stop, Wait};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -269,32 +270,21 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let seek_every_frames = args.seek_every.map(|s| (s * rate).max(1.0) as u64);
     let mut next_seek = seek_every_frames;
-    let mut waited_since: Option<Instant> = None;
+    let mut driver = Driver::new(Wait::Player(&player));
 
     loop {
         // One block: offline renders wait here for the loader.
-        let mut done = 0;
-        while done < block {
-            let n = engine.process(&mut left[done..], &mut right[done..]);
-            done += n;
-            if done < block {
-                if args.realtime {
-                    break;
-                }
-                let state = stats.transport();
-                if started_any && state == TransportState::Stopped {
-                    break;
-                }
-                let since = *waited_since.get_or_insert_with(Instant::now);
-                if since.elapsed() > Duration::from_secs(30) {
-                    bail!("the loader made no progress for 30 s");
-                }
-                player.nudge();
-                player.wait_for_progress(Duration::from_millis(2));
-            } else {
-                waited_since = None;
+        let done = if args.realtime {
+            engine.process(&mut left, &mut right)
+        } else {
+            match driver.render(&mut engine, &mut left, &mut right) {
+                Ok(rendered) => rendered.frames,
+                Err(Stop::Stalled { .. } | Stop::Cancelled { .. }) => bail!(
+                    "the loader made no progress for {} s",
+                    trax::offline::STALL_LIMIT.as_secs()
+                ),
             }
-        }
+        };
         let skip = to_skip.min(done);
         to_skip -= skip;
         for i in skip..done {

@@ -17,14 +17,11 @@ use std::time::{Duration, Instant};
 use super::meter::{MeterError, SongMeter};
 use super::record::Analysis;
 use super::store::{AnalysisKey, AnalysisStore, KeyStem};
-use crate::bridge::TransportState;
 use crate::loader::prepare::StemProblem;
 use crate::loader::CacheLink;
+use crate::offline::{Driver, Stop, Wait};
 use crate::setlist::{Setlist, Song};
 use crate::{Player, PlayerConfig, PlayerError};
-
-/// How long an analysis may make no progress before it gives up.
-pub const ANALYSIS_STALL_LIMIT: Duration = Duration::from_secs(10);
 
 /// Frames rendered per step: 4096 frames ≈ 85 ms at 48 kHz.
 const BLOCK_FRAMES: usize = 4096;
@@ -66,7 +63,7 @@ pub enum AnalyzeError {
         /// The song's name.
         song: String,
     },
-    /// No progress for [`ANALYSIS_STALL_LIMIT`].
+    /// No progress for [`crate::offline::STALL_LIMIT`].
     #[error("analysis of \"{song}\" stalled at frame {frame}")]
     Stalled {
         /// The song's name.
@@ -203,21 +200,23 @@ fn measure_song(
     progress.done_frames.store(0, Ordering::Relaxed);
     player.set_auto_advance(false);
     player.play_song(0);
-    let stats = Arc::clone(player.engine_stats());
     let mut l = vec![0.0f32; BLOCK_FRAMES];
     let mut r = vec![0.0f32; BLOCK_FRAMES];
     let mut interleaved = vec![0.0f32; BLOCK_FRAMES * 2];
     let mut done = 0u64;
-    let mut started = false;
-    let mut last_progress = Instant::now();
+    let mut driver = Driver::new(Wait::Player(&player)).with_cancel(&progress.cancel);
     while done < length {
-        if progress.cancel.load(Ordering::Relaxed) {
-            return Err(AnalyzeError::Cancelled);
-        }
         let block = ((length - done) as usize).min(BLOCK_FRAMES);
-        let n = engine.process(&mut l[..block], &mut r[..block]);
-        let state = stats.transport();
-        started |= state != TransportState::Stopped;
+        let (n, idle) = match driver.render(&mut engine, &mut l[..block], &mut r[..block]) {
+            Ok(rendered) => (rendered.frames, rendered.idle),
+            Err(Stop::Cancelled { .. }) => return Err(AnalyzeError::Cancelled),
+            Err(Stop::Stalled { frames }) => {
+                return Err(AnalyzeError::Stalled {
+                    song: song.name.clone(),
+                    frame: done + frames as u64,
+                });
+            }
+        };
         if n > 0 {
             for (i, frame) in interleaved[..n * 2].chunks_exact_mut(2).enumerate() {
                 frame[0] = l[i];
@@ -226,20 +225,9 @@ fn measure_song(
             meter.add(&interleaved[..n * 2]);
             done += n as u64;
             progress.done_frames.store(done, Ordering::Relaxed);
-            last_progress = Instant::now();
         }
-        if n < block {
-            if started && state == TransportState::Stopped {
-                break;
-            }
-            if last_progress.elapsed() > ANALYSIS_STALL_LIMIT {
-                return Err(AnalyzeError::Stalled {
-                    song: song.name.clone(),
-                    frame: done,
-                });
-            }
-            player.nudge();
-            player.wait_for_progress(Duration::from_millis(2));
+        if idle {
+            break;
         }
     }
     player.stop();

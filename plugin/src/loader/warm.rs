@@ -17,11 +17,9 @@ use crate::bridge::TransportState;
 use crate::cache::CachePolicy;
 use crate::loader::prepare::{PreparedSetlist, StemProblem};
 use crate::loader::CacheLink;
+use crate::offline::{Driver, Stop, Wait};
 use crate::setlist::Setlist;
 use crate::{Player, PlayerConfig, PlayerError};
-
-/// How long a warm may make no progress before it gives up.
-pub const WARM_STALL_LIMIT: Duration = Duration::from_secs(5);
 
 /// Progress of a warm, readable from another thread while it runs.
 #[derive(Debug, Default)]
@@ -67,7 +65,7 @@ pub enum WarmError {
     /// The warming player could not start.
     #[error("cannot start the warming player: {0}")]
     Player(#[from] PlayerError),
-    /// No progress for [`WARM_STALL_LIMIT`].
+    /// No progress for [`crate::offline::STALL_LIMIT`].
     #[error(
         "warming stalled in song {song} at frame {frame} (transport {transport:?}, active song {active:?})"
     )]
@@ -124,42 +122,38 @@ pub fn warm_setlist(
     let mut l = vec![0.0f32; 4096];
     let mut r = vec![0.0f32; 4096];
     let mut cancelled = false;
+    let mut driver = Driver::new(Wait::Player(&player)).with_cancel(&progress.cancel);
     'songs: for (i, song) in prepared.songs.iter().enumerate() {
         progress.song.store(i as u64, Ordering::Relaxed);
         // The next song takes over from the last (a crossfade, no stop).
         player.play_song(i);
+        driver.expect_start();
         let want = warm_frames(policy, song.length_frames, engine_rate_hz);
         let mut done = 0u64;
-        let mut started = false;
-        let mut last_progress = Instant::now();
         while done < want {
-            if progress.cancel.load(Ordering::Relaxed) {
-                cancelled = true;
-                break 'songs;
-            }
             let block = ((want - done) as usize).min(l.len());
-            let n = engine.process(&mut l[..block], &mut r[..block]);
-            done += n as u64;
-            progress.done_frames.fetch_add(n as u64, Ordering::Relaxed);
-            let state = stats.transport();
-            started |= state != TransportState::Stopped;
-            if n > 0 {
-                last_progress = Instant::now();
-            }
-            if n < block {
-                if started && state == TransportState::Stopped {
-                    break;
+            match driver.render(&mut engine, &mut l[..block], &mut r[..block]) {
+                Ok(rendered) => {
+                    done += rendered.frames as u64;
+                    progress
+                        .done_frames
+                        .fetch_add(rendered.frames as u64, Ordering::Relaxed);
+                    if rendered.idle {
+                        break;
+                    }
                 }
-                if last_progress.elapsed() > WARM_STALL_LIMIT {
+                Err(Stop::Cancelled { .. }) => {
+                    cancelled = true;
+                    break 'songs;
+                }
+                Err(Stop::Stalled { frames }) => {
                     return Err(WarmError::Stalled {
                         song: i + 1,
-                        frame: done,
-                        transport: state,
+                        frame: done + frames as u64,
+                        transport: stats.transport(),
                         active: stats.active_song(),
                     });
                 }
-                player.nudge();
-                player.wait_for_progress(Duration::from_millis(2));
             }
         }
     }

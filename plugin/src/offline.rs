@@ -1,0 +1,170 @@
+//! ANY THREAD (the caller's: a CLI, analysis or warming thread, or a host's
+//! audio thread while the host renders offline): the one offline render
+//! driver. An offline render must never skip audio the loader has not
+//! delivered yet: [`Driver::render`] runs the engine, and whenever it
+//! returns fewer frames than asked because it waits for data (a start, a
+//! seek, a late chunk), nudges the loader and waits for its progress,
+//! until the block is full, the engine has nothing left to play (idle),
+//! the caller cancels, or the loader has made no progress for the stall
+//! limit. Used by `trax render`, the cache warm, the analysis and the
+//! plugin's offline path (docs/ARCHITECTURE.md: One driver per concept).
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)] // Offline only: waiting is its job.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::{Engine, Player};
+
+/// How long the loader may make no progress before an offline render
+/// gives up: far beyond any real disk or decoder stall (a chunk takes
+/// under a millisecond to decode), so reaching it means a bug or a dead
+/// disk, reported rather than waited on for ever.
+pub const STALL_LIMIT: Duration = Duration::from_secs(30);
+
+/// How a render waits for the loader.
+#[derive(Clone, Copy)]
+pub enum Wait<'a> {
+    /// Through the player: a nudge, then its progress signal (a condition
+    /// variable the loader notifies), 2 ms at most per wait.
+    Player(&'a Player),
+    /// Sleeps of 250 µs: for the plugin's audio thread, which has the
+    /// engine but not the player (and must not take its lock).
+    Sleep,
+}
+
+/// Why a render ended before its block was full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// No frame for the stall limit.
+    Stalled {
+        /// Frames rendered into the block before the stall.
+        frames: usize,
+    },
+    /// The cancel flag was set.
+    Cancelled {
+        /// Frames rendered into the block before the cancel.
+        frames: usize,
+    },
+}
+
+/// What a render made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    /// Frames rendered (the block's length unless `idle`).
+    pub frames: usize,
+    /// The engine had nothing left to play (stopped, or the song ended
+    /// without auto-advance): the rest of the block is not rendered.
+    pub idle: bool,
+    /// Time spent waiting for the loader.
+    pub waited: Duration,
+}
+
+/// The offline render driver.
+pub struct Driver<'a> {
+    wait: Wait<'a>,
+    stall_limit: Duration,
+    cancel: Option<&'a AtomicBool>,
+    /// Whether the engine has taken the last start asked for (it waited
+    /// or played since): before that, an idle engine is one whose request
+    /// is still on its way through the loader, not one with nothing to
+    /// play.
+    started: bool,
+}
+
+impl<'a> Driver<'a> {
+    /// A driver that waits through `wait`, with the [`STALL_LIMIT`]. With
+    /// [`Wait::Player`] it expects a start (see [`Driver::expect_start`]);
+    /// with [`Wait::Sleep`] (the plugin, whose requests reach the engine
+    /// directly) an idle engine is idle.
+    pub fn new(wait: Wait<'a>) -> Self {
+        Self {
+            wait,
+            stall_limit: STALL_LIMIT,
+            cancel: None,
+            started: matches!(wait, Wait::Sleep),
+        }
+    }
+
+    /// The caller has asked the player for a start (`play_song`): until the
+    /// engine has taken it, an idle engine is waiting for it, not done.
+    pub fn expect_start(&mut self) {
+        self.started = false;
+    }
+
+    /// The same with another stall limit (the plugin's: a host must not be
+    /// blocked longer than it tolerates).
+    pub fn with_stall_limit(mut self, limit: Duration) -> Self {
+        self.stall_limit = limit;
+        self
+    }
+
+    /// The same, ending with [`Stop::Cancelled`] once `cancel` is set.
+    pub fn with_cancel(mut self, cancel: &'a AtomicBool) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    /// Renders `left.len().min(right.len())` frames of `engine`, waiting for
+    /// the loader as the module says. Not realtime-safe (it waits); it does
+    /// not allocate.
+    ///
+    /// # Errors
+    /// [`Stop`]: stalled or cancelled, with the frames rendered so far.
+    pub fn render(
+        &mut self,
+        engine: &mut Engine,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) -> Result<Rendered, Stop> {
+        let n = left.len().min(right.len());
+        let mut done = engine.process(&mut left[..n], &mut right[..n]);
+        self.started |= done > 0 || engine.is_waiting();
+        if done == n {
+            return Ok(Rendered {
+                frames: n,
+                idle: false,
+                waited: Duration::ZERO,
+            });
+        }
+        let start = Instant::now();
+        let mut last_progress = start;
+        while done < n {
+            if self.started && !engine.is_waiting() {
+                return Ok(Rendered {
+                    frames: done,
+                    idle: true,
+                    waited: start.elapsed(),
+                });
+            }
+            if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(Stop::Cancelled { frames: done });
+            }
+            if last_progress.elapsed() > self.stall_limit {
+                return Err(Stop::Stalled { frames: done });
+            }
+            let got = engine.process(&mut left[done..n], &mut right[done..n]);
+            self.started |= got > 0 || engine.is_waiting();
+            if got > 0 {
+                last_progress = Instant::now();
+                done += got;
+                continue;
+            }
+            match self.wait {
+                Wait::Player(player) => {
+                    player.nudge();
+                    player.wait_for_progress(Duration::from_millis(2));
+                }
+                Wait::Sleep => std::thread::sleep(Duration::from_micros(250)),
+            }
+        }
+        Ok(Rendered {
+            frames: n,
+            idle: false,
+            waited: start.elapsed(),
+        })
+    }
+}
