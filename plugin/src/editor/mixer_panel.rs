@@ -160,15 +160,11 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
         .auto_shrink([false, false])
         .scroll_bar_visibility(visibility)
         .show(ui, |ui| {
-            // What the user sees of the strips: named for accessibility,
-            // so tests can check that a strip lies inside it.
-            let visible = ui.clip_rect();
-            ui.interact(
-                visible,
-                ui.make_persistent_id("trax-strips"),
-                egui::Sense::hover(),
-            )
-            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, "Mixer strips"));
+            super::visible_area(ui, "Mixer strips");
+            // Compact controls: the editor's stage style makes buttons 30
+            // px tall, a strip's are smaller.
+            ui.spacing_mut().interact_size.y = BUTTON_HEIGHT;
+            ui.spacing_mut().button_padding = egui::vec2(2.0, 1.0);
             let (area, _) = ui.allocate_exact_size(grid.size(), egui::Sense::hover());
             for (i, stem) in song.stems.iter().enumerate() {
                 let rect = grid.strip_rect(area.min, i);
@@ -192,28 +188,9 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     }
 }
 
-/// One strip in `rect`; the new value if the user changed it.
+/// One strip in `rect` (in the compact spacing); the new value if the
+/// user changed it.
 fn strip(
-    ui: &mut egui::Ui,
-    rect: egui::Rect,
-    index: usize,
-    name: &str,
-    current: StemMixState,
-    setlist_value: StemMixState,
-    meter: Meter,
-) -> Option<StemMixState> {
-    // Compact controls: the editor's stage style makes buttons 30 px
-    // tall, a strip's are smaller.
-    ui.scope(|ui| {
-        ui.spacing_mut().interact_size.y = BUTTON_HEIGHT;
-        ui.spacing_mut().button_padding = egui::vec2(2.0, 1.0);
-        strip_inside(ui, rect, index, name, current, setlist_value, meter)
-    })
-    .inner
-}
-
-/// [`strip`]'s contents, in the compact style.
-fn strip_inside(
     ui: &mut egui::Ui,
     rect: egui::Rect,
     index: usize,

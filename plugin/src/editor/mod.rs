@@ -394,6 +394,16 @@ impl NiceEguiApp for TraxEditor {
     }
 }
 
+/// Names what `ui` shows of a scrolled panel (its clip rect) for
+/// accessibility as `label`, so that tests can check that a widget lies
+/// inside the visible part, not only in the tree (AccessKit finds widgets
+/// clipped out of view).
+fn visible_area(ui: &mut egui::Ui, label: &'static str) {
+    let visible = ui.clip_rect();
+    ui.interact(visible, ui.make_persistent_id(label), egui::Sense::hover())
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, label));
+}
+
 /// The stage look: dark, large type (readable from a metre away).
 pub fn style(ctx: &egui::Context) {
     ctx.set_visuals(egui::Visuals::dark());

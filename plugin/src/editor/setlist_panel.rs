@@ -256,13 +256,7 @@ fn song_list(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
         .id_salt("trax-songs")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            let visible = ui.clip_rect();
-            ui.interact(
-                visible,
-                ui.make_persistent_id("trax-song-list"),
-                egui::Sense::hover(),
-            )
-            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, "Song list"));
+            super::visible_area(ui, "Song list");
             ui.spacing_mut().item_spacing.y = 2.0;
             for (i, song) in setlist.songs.iter().enumerate() {
                 let problems: Vec<_> = snap.view.problems.iter().filter(|p| p.song == i).collect();
