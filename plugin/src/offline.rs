@@ -14,7 +14,7 @@
     clippy::disallowed_macros
 )] // Offline only: waiting is its job.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::{Engine, Player};
@@ -24,6 +24,31 @@ use crate::{Engine, Player};
 /// under a millisecond to decode), so reaching it means a bug or a dead
 /// disk, reported rather than waited on for ever.
 pub const STALL_LIMIT: Duration = Duration::from_secs(30);
+
+/// Progress of an offline render (a warm, an analysis), readable from
+/// another thread, and its cancel flag.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Frames rendered so far (engine rate); the [`Driver`] adds to it.
+    pub done_frames: AtomicU64,
+    /// Frames the render will make in all (0 until known).
+    pub total_frames: AtomicU64,
+    /// The song being rendered (0-based).
+    pub song: AtomicU64,
+    /// Set by anyone to stop the render at its next wait or block.
+    pub cancel: AtomicBool,
+}
+
+impl Progress {
+    /// Done, 0.0…1.0 (0 before the total is known).
+    pub fn fraction(&self) -> f32 {
+        let total = self.total_frames.load(Ordering::Relaxed);
+        if total == 0 {
+            return 0.0;
+        }
+        (self.done_frames.load(Ordering::Relaxed) as f64 / total as f64).min(1.0) as f32
+    }
+}
 
 /// How a render waits for the loader.
 #[derive(Clone, Copy)]
@@ -67,7 +92,7 @@ pub struct Rendered {
 pub struct Driver<'a> {
     wait: Wait<'a>,
     stall_limit: Duration,
-    cancel: Option<&'a AtomicBool>,
+    progress: Option<&'a Progress>,
     /// Whether the engine has taken the last start asked for (it waited
     /// or played since): before that, an idle engine is one whose request
     /// is still on its way through the loader, not one with nothing to
@@ -84,7 +109,7 @@ impl<'a> Driver<'a> {
         Self {
             wait,
             stall_limit: STALL_LIMIT,
-            cancel: None,
+            progress: None,
             started: matches!(wait, Wait::Sleep),
         }
     }
@@ -102,9 +127,10 @@ impl<'a> Driver<'a> {
         self
     }
 
-    /// The same, ending with [`Stop::Cancelled`] once `cancel` is set.
-    pub fn with_cancel(mut self, cancel: &'a AtomicBool) -> Self {
-        self.cancel = Some(cancel);
+    /// The same, counting the frames it renders in `progress` and ending
+    /// with [`Stop::Cancelled`] once its cancel flag is set.
+    pub fn with_progress(mut self, progress: &'a Progress) -> Self {
+        self.progress = Some(progress);
         self
     }
 
@@ -115,6 +141,31 @@ impl<'a> Driver<'a> {
     /// # Errors
     /// [`Stop`]: stalled or cancelled, with the frames rendered so far.
     pub fn render(
+        &mut self,
+        engine: &mut Engine,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) -> Result<Rendered, Stop> {
+        if self.cancelled() {
+            return Err(Stop::Cancelled { frames: 0 });
+        }
+        let result = self.render_waiting(engine, left, right);
+        if let Some(p) = self.progress {
+            let frames = match result {
+                Ok(r) => r.frames,
+                Err(Stop::Stalled { frames } | Stop::Cancelled { frames }) => frames,
+            };
+            p.done_frames.fetch_add(frames as u64, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn cancelled(&self) -> bool {
+        self.progress
+            .is_some_and(|p| p.cancel.load(Ordering::Relaxed))
+    }
+
+    fn render_waiting(
         &mut self,
         engine: &mut Engine,
         left: &mut [f32],
@@ -140,7 +191,7 @@ impl<'a> Driver<'a> {
                     waited: start.elapsed(),
                 });
             }
-            if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            if self.cancelled() {
                 return Err(Stop::Cancelled { frames: done });
             }
             if last_progress.elapsed() > self.stall_limit {

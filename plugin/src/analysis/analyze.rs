@@ -10,7 +10,7 @@
 //! (CPU and I/O), so a playing engine's loader always goes first.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,27 +26,9 @@ use crate::{Player, PlayerConfig, PlayerError};
 /// Frames rendered per step: 4096 frames ≈ 85 ms at 48 kHz.
 const BLOCK_FRAMES: usize = 4096;
 
-/// Progress of one analysis, readable from another thread.
-#[derive(Debug, Default)]
-pub struct AnalyzeProgress {
-    /// Frames measured so far.
-    pub done_frames: AtomicU64,
-    /// The song's length in frames (0 until probed).
-    pub total_frames: AtomicU64,
-    /// Set by anyone to stop the analysis at its next block.
-    pub cancel: AtomicBool,
-}
-
-impl AnalyzeProgress {
-    /// Done, 0.0…1.0.
-    pub fn fraction(&self) -> f32 {
-        let total = self.total_frames.load(Ordering::Relaxed);
-        if total == 0 {
-            return 0.0;
-        }
-        (self.done_frames.load(Ordering::Relaxed) as f64 / total as f64).min(1.0) as f32
-    }
-}
+/// Progress of one analysis, readable from another thread (the offline
+/// driver's).
+pub type AnalyzeProgress = crate::offline::Progress;
 
 /// Why a song could not be analysed.
 #[derive(Debug, thiserror::Error)]
@@ -204,7 +186,7 @@ fn measure_song(
     let mut r = vec![0.0f32; BLOCK_FRAMES];
     let mut interleaved = vec![0.0f32; BLOCK_FRAMES * 2];
     let mut done = 0u64;
-    let mut driver = Driver::new(Wait::Player(&player)).with_cancel(&progress.cancel);
+    let mut driver = Driver::new(Wait::Player(&player)).with_progress(progress);
     while done < length {
         let block = ((length - done) as usize).min(BLOCK_FRAMES);
         let (n, idle) = match driver.render(&mut engine, &mut l[..block], &mut r[..block]) {
@@ -224,7 +206,6 @@ fn measure_song(
             }
             meter.add(&interleaved[..n * 2]);
             done += n as u64;
-            progress.done_frames.store(done, Ordering::Relaxed);
         }
         if idle {
             break;

@@ -9,7 +9,7 @@
     clippy::disallowed_macros
 )] // Not the audio thread.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,30 +21,9 @@ use crate::offline::{Driver, Stop, Wait};
 use crate::setlist::Setlist;
 use crate::{Player, PlayerConfig, PlayerError};
 
-/// Progress of a warm, readable from another thread while it runs.
-#[derive(Debug, Default)]
-pub struct WarmProgress {
-    /// Frames rendered so far (engine rate), over every song.
-    pub done_frames: AtomicU64,
-    /// Frames the warm will render in all (known once the setlist is
-    /// probed; 0 before).
-    pub total_frames: AtomicU64,
-    /// The song being warmed (0-based).
-    pub song: AtomicU64,
-    /// Set by anyone to stop the warm at its next block.
-    pub cancel: AtomicBool,
-}
-
-impl WarmProgress {
-    /// Done, 0.0…1.0 (0 before the total is known).
-    pub fn fraction(&self) -> f32 {
-        let total = self.total_frames.load(Ordering::Relaxed);
-        if total == 0 {
-            return 0.0;
-        }
-        (self.done_frames.load(Ordering::Relaxed) as f64 / total as f64).min(1.0) as f32
-    }
-}
+/// Progress of a warm (over every song), readable from another thread
+/// (the offline driver's).
+pub type WarmProgress = crate::offline::Progress;
 
 /// What a warm did.
 #[derive(Debug)]
@@ -122,7 +101,7 @@ pub fn warm_setlist(
     let mut l = vec![0.0f32; 4096];
     let mut r = vec![0.0f32; 4096];
     let mut cancelled = false;
-    let mut driver = Driver::new(Wait::Player(&player)).with_cancel(&progress.cancel);
+    let mut driver = Driver::new(Wait::Player(&player)).with_progress(progress);
     'songs: for (i, song) in prepared.songs.iter().enumerate() {
         progress.song.store(i as u64, Ordering::Relaxed);
         // The next song takes over from the last (a crossfade, no stop).
@@ -135,9 +114,6 @@ pub fn warm_setlist(
             match driver.render(&mut engine, &mut l[..block], &mut r[..block]) {
                 Ok(rendered) => {
                     done += rendered.frames as u64;
-                    progress
-                        .done_frames
-                        .fetch_add(rendered.frames as u64, Ordering::Relaxed);
                     if rendered.idle {
                         break;
                     }
