@@ -138,7 +138,7 @@ fn main() {
     );
     println!(
         "locks per frame on the view and the slot pool: {locks_per_frame:.3} (each taken only \
-         when the control thread or the loader published a change; 16 before the view)"
+         when the control thread or the loader published a change)"
     );
     println!();
     println!("# Audio block ({BLOCK_FRAMES} frames, {stems} stems, real-time pacing): editor closed vs drawing at 60 fps");
