@@ -120,8 +120,9 @@ fn host_render(
     rate: u32,
     set_all: bool,
 ) -> (Vec<f32>, String) {
+    // One file per call: two tests render note 36 at 48 kHz at once.
     let out = std::env::temp_dir().join(format!(
-        "trax-vst3-{}-{note}-{rate}.f32",
+        "trax-vst3-{}-{note}-{rate}-{set_all}.f32",
         std::process::id()
     ));
     let run = Command::new("python3")

@@ -57,6 +57,19 @@ impl Audio<'_> {
             }
         }
     }
+
+    /// Renders blocks as [`Audio::run`] does until `done()` (then 50
+    /// more) or `max_blocks`: a request that needs the loader takes effect
+    /// however loaded the machine is.
+    fn run_until(&mut self, done: impl Fn() -> bool, max_blocks: usize, pace: Duration) {
+        for _ in 0..max_blocks {
+            if done() {
+                break;
+            }
+            self.run(1, pace);
+        }
+        self.run(50, pace);
+    }
 }
 
 /// Runs the scenario, passing every process call through `wrap`.
@@ -114,6 +127,7 @@ pub fn run(wrap: Wrap<'_>) {
             pan: 0.5,
             mute: stem == 1,
             solo: stem == 2,
+            ..StemMix::default()
         };
         player.set_stem_mix(3, stem, mix);
         audio.run(20, quarter_rt);
@@ -150,16 +164,22 @@ pub fn run(wrap: Wrap<'_>) {
     let starts = stats.song_starts();
     audio.request(|e| e.cue_song(1));
     audio.run(200, quarter_rt);
+    // Each start waits for the loader (at most 4000 blocks): on a loaded
+    // machine a fixed wait let the next request replace a start in flight.
+    let started = |n: u64| {
+        let stats = stats.clone();
+        move || stats.song_starts() >= n
+    };
     audio.request(|e| e.play_song(1, 0));
-    audio.run(100, quarter_rt);
+    audio.run_until(started(starts + 1), 4000, quarter_rt);
     audio.request(|e| e.play_song(3, 0));
-    audio.run(200, quarter_rt);
+    audio.run_until(started(starts + 2), 4000, quarter_rt);
     audio.request(|e| e.seek(500_000));
-    audio.run(200, quarter_rt);
+    audio.run_until(started(starts + 3), 4000, quarter_rt);
     audio.request(|e| e.play_song_synced(2, 100_000));
-    audio.run(200, quarter_rt);
+    audio.run_until(started(starts + 4), 4000, quarter_rt);
     audio.request(|e| e.seek_synced(300_000));
-    audio.run(200, quarter_rt);
+    audio.run_until(started(starts + 5), 4000, quarter_rt);
     audio.request(|e| e.pause());
     audio.run(20, quarter_rt);
     audio.request(|e| e.resume());
