@@ -132,6 +132,7 @@ fn key_for_song(inst: &mut ClapInstance, song: usize) -> u8 {
 }
 
 mod bounce;
+mod buses;
 mod drive;
 mod early_start;
 mod follow;
@@ -161,7 +162,11 @@ fn ports_params_and_plugin_id() {
     let mut inst = new_instance(&bundle);
     let ports = inst.ports();
     assert!(ports.audio_inputs.is_empty(), "audio inputs: {ports:?}");
-    assert_eq!(ports.audio_outputs, vec![2], "audio outputs: {ports:?}");
+    assert_eq!(
+        ports.audio_outputs,
+        vec![2; 9],
+        "main and 8 aux outputs: {ports:?}"
+    );
     assert!(
         ports.note_inputs.first().is_some_and(|d| d & 1 != 0),
         "note input port 0 with the CLAP dialect: {ports:?}"

@@ -43,6 +43,7 @@ mod seek_stall;
 mod seek_storm;
 mod setlist;
 mod soak;
+mod song_end;
 mod transport;
 mod underrun;
 mod vst3;

@@ -77,18 +77,18 @@ pub fn reference(files: &[PathBuf]) -> Vec<Reference> {
 
 /// A song of one stem, the file at `path`, at unity gain and centred.
 pub fn one_stem_song(path: &Path) -> Song {
-    Song {
-        name: path
-            .file_stem()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        stems: vec![Stem {
+    let name = path
+        .file_stem()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    Song::new(
+        name,
+        vec![Stem {
             name: "stem".into(),
             path: path.to_path_buf(),
             mix: StemMix::default(),
             offset_secs: 0.0,
         }],
-        master_trim_db: 0.0,
-    }
+    )
 }
 
 /// The analysis path (offline player, default mix, meter), no cache.

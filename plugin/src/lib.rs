@@ -48,7 +48,7 @@ pub mod setlist;
 pub mod thread;
 pub mod view;
 
-pub use engine::{Engine, EngineConfig, ProcessMode};
+pub use engine::{Engine, EngineConfig, Outputs, ProcessMode};
 pub use player::{Player, PlayerConfig, PlayerError};
 pub use plugin::{Trax, TraxVst3};
 

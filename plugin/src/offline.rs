@@ -17,6 +17,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::engine::Outputs;
 use crate::{Engine, Player};
 
 /// How long the loader may make no progress before an offline render
@@ -134,9 +135,9 @@ impl<'a> Driver<'a> {
         self
     }
 
-    /// Renders `left.len().min(right.len())` frames of `engine`, waiting for
-    /// the loader as the module says. Not realtime-safe (it waits); it does
-    /// not allocate.
+    /// Renders `left.len().min(right.len())` frames of `engine`'s main bus,
+    /// waiting for the loader as the module says. Not realtime-safe (it
+    /// waits); it does not allocate.
     ///
     /// # Errors
     /// [`Stop`]: stalled or cancelled, with the frames rendered so far.
@@ -146,10 +147,22 @@ impl<'a> Driver<'a> {
         left: &mut [f32],
         right: &mut [f32],
     ) -> Result<Rendered, Stop> {
+        self.render_buses(engine, &mut Outputs::main(left, right))
+    }
+
+    /// [`Driver::render`] for every bus `out` connects.
+    ///
+    /// # Errors
+    /// [`Stop`]: stalled or cancelled, with the frames rendered so far.
+    pub fn render_buses(
+        &mut self,
+        engine: &mut Engine,
+        out: &mut Outputs,
+    ) -> Result<Rendered, Stop> {
         if self.cancelled() {
             return Err(Stop::Cancelled { frames: 0 });
         }
-        let result = self.render_waiting(engine, left, right);
+        let result = self.render_waiting(engine, out);
         if let Some(p) = self.progress {
             let frames = match result {
                 Ok(r) => r.frames,
@@ -165,14 +178,9 @@ impl<'a> Driver<'a> {
             .is_some_and(|p| p.cancel.load(Ordering::Relaxed))
     }
 
-    fn render_waiting(
-        &mut self,
-        engine: &mut Engine,
-        left: &mut [f32],
-        right: &mut [f32],
-    ) -> Result<Rendered, Stop> {
-        let n = left.len().min(right.len());
-        let mut done = engine.process(&mut left[..n], &mut right[..n]);
+    fn render_waiting(&mut self, engine: &mut Engine, out: &mut Outputs) -> Result<Rendered, Stop> {
+        let n = out.frames();
+        let mut done = engine.process_buses(out);
         self.started |= done > 0 || engine.is_waiting();
         if done == n {
             return Ok(Rendered {
@@ -197,7 +205,7 @@ impl<'a> Driver<'a> {
             if last_progress.elapsed() > self.stall_limit {
                 return Err(Stop::Stalled { frames: done });
             }
-            let got = engine.process(&mut left[done..n], &mut right[done..n]);
+            let got = engine.process_buses(&mut out.range(done, n));
             self.started |= got > 0 || engine.is_waiting();
             if got > 0 {
                 last_progress = Instant::now();

@@ -361,7 +361,15 @@ impl Player {
         let _ = self.send(Control::AutoMaster { on, ab_match });
     }
 
-    /// Whether songs advance to the next one at their end (default on).
+    /// Changes what happens at the end of `song` (the setlist's `end`),
+    /// from now on: stop, continue or fade.
+    pub fn set_song_end(&self, song: usize, end: crate::bridge::SongEnd) {
+        let _ = self.send(Control::SongEnd { song, end });
+    }
+
+    /// Whether songs advance to the next one at their end (default on;
+    /// off, every song ends as [`crate::bridge::SongEnd::Stop`] without
+    /// cueing the next: renders of one song, analysis, warming).
     pub fn set_auto_advance(&self, on: bool) {
         let _ = self.send(Control::AutoAdvance(on));
     }

@@ -15,20 +15,20 @@
 pub mod auto_master;
 pub mod control;
 pub mod gui_commands;
+pub mod io;
 pub mod pace;
 pub mod params;
 mod requests;
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nice_plug::prelude::*;
 
-use crate::engine::output::apply_gain_and_sanitize;
-use crate::{Engine, Player, PlayerConfig};
+use crate::{Engine, Outputs, Player, PlayerConfig};
 use control::{load_state, ControlThread, Shared};
 use gui_commands::{gui_queue, GuiCommand};
+use io::{apply_master_gain, bus_outputs, render, silence, BUS_LAYOUT, MAIN_ONLY_LAYOUT};
 use params::TraxParams;
 use requests::{
     follow_transport, gui_command, new_setlist, note_on, param_changes, play_held, restored_state,
@@ -46,8 +46,10 @@ pub const PACED_WAIT_LIMIT: Duration = Duration::from_secs(5);
 pub use params::set_initial_setlist;
 
 /// The plugin: a sampler-style instrument that plays the setlist's songs,
-/// streamed from disk, on its stereo main output. `MIDI_CCS` chooses the
-/// MIDI it takes (see [`Trax`] and [`TraxVst3`]).
+/// streamed from disk, on its stereo main output and eight stereo aux
+/// outputs named by role ([`crate::bridge::AUX_BUS_NAMES`]: each stem plays on the bus
+/// its `output` names). `MIDI_CCS` chooses the MIDI it takes (see
+/// [`Trax`] and [`TraxVst3`]).
 ///
 /// MIDI: note-on `base_note + n` starts song `n + 1` (1-based) from its
 /// start at the note's frame; program change `p` cues song `p + 1` (where
@@ -245,6 +247,10 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
                 .waited(wait_for_setlist(engine, params, &self.shared, limit));
         }
         new_setlist(engine, rt);
+        if let Some(next) = engine.take_cued_after_end() {
+            // A song ended with a stop: Play plays the next one.
+            rt.selected_song = next;
+        }
         play_held(engine, params, &self.shared, rt);
         // The editor's commands first: a `play` parameter the editor set
         // with a command is then no change (see gui_command).
@@ -283,22 +289,24 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
         }
     }
 
-    /// Renders one block (no events) after [`Self::begin_block`], with the
-    /// master gain: what `process()` does for a block without MIDI.
-    /// Silence before [`Self::start`].
+    /// Renders one block of the main bus (no events) after
+    /// [`Self::begin_block`], with the master gain: what `process()` does
+    /// for a block without MIDI. Silence before [`Self::start`].
     pub fn render_block(&mut self, left: &mut [f32], right: &mut [f32]) {
+        self.render_block_buses(&mut Outputs::main(left, right));
+    }
+
+    /// [`Self::render_block`] for every bus `out` connects.
+    pub fn render_block_buses(&mut self, out: &mut Outputs) {
         let wait = self.offline.then(|| self.wait_limit());
         match self.engine.as_mut() {
             Some(engine) => {
-                let waited = render(engine, wait, left, right);
+                let waited = render(engine, wait, out);
                 self.pace.waited(waited);
             }
-            None => {
-                left.fill(0.0);
-                right.fill(0.0);
-            }
+            None => silence(out),
         }
-        apply_master_gain(&self.params, left, right);
+        apply_master_gain(&self.params, out);
     }
 }
 
@@ -321,13 +329,18 @@ impl<const MIDI_CCS: bool> Plugin for TraxPlugin<MIDI_CCS> {
     const EMAIL: &'static str = "trax@example.invalid";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
-        main_input_channels: None,
-        main_output_channels: NonZeroU32::new(2),
-        aux_input_ports: &[],
-        aux_output_ports: &[],
-        names: PortNames::const_default(),
-    }];
+    // CLAP (and the standalone): every bus by default; a host may choose
+    // main only through audio-ports-config. VST3: main only by default,
+    // because nice-plug 0.4.2's VST3 wrapper skips `process()` (silence)
+    // when a host gives an aux bus no channels, as JUCE hosts do for
+    // buses they do not use (pedalboard rendered silence with the aux
+    // buses first), and a VST3 plugin cannot make its buses optional; a
+    // host that asks for nine stereo buses (setBusArrangements) gets them.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = if MIDI_CCS {
+        &[BUS_LAYOUT, MAIN_ONLY_LAYOUT]
+    } else {
+        &[MAIN_ONLY_LAYOUT, BUS_LAYOUT]
+    };
 
     // Program changes need the full MIDI level; VST3 carries it only as
     // thousands of hidden parameters (see [`TraxVst3`]).
@@ -382,22 +395,21 @@ impl<const MIDI_CCS: bool> Plugin for TraxPlugin<MIDI_CCS> {
     fn process(
         &mut self,
         buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
+        aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let frames = buffer.samples();
-        let channels = buffer.as_slice();
-        let [left, right] = channels else {
+        let mut out = bus_outputs(buffer, aux);
+        if !out.is_connected(0) {
             return ProcessStatus::Normal;
-        };
-        let (left, right): (&mut [f32], &mut [f32]) = (left, right);
+        }
+        let out = &mut out;
         self.note_pace(frames);
         self.begin_block();
         self.rt.play_echo_frames = self.rt.play_echo_frames.saturating_sub(frames as u64);
         let wait = self.offline.then(|| self.wait_limit());
         let Some(engine) = self.engine.as_mut() else {
-            left.fill(0.0);
-            right.fill(0.0);
+            silence(out);
             return ProcessStatus::Normal;
         };
         let params = &self.params;
@@ -411,13 +423,13 @@ impl<const MIDI_CCS: bool> Plugin for TraxPlugin<MIDI_CCS> {
         while let Some(event) = context.next_event() {
             let t = (event.timing() as usize).min(frames);
             if let Some(z) = zero_at.filter(|&z| z <= t) {
-                waited += render(engine, wait, &mut left[at..z], &mut right[at..z]);
+                waited += render(engine, wait, &mut out.range(at, z));
                 at = z;
                 start_at_zero(engine, rt);
                 zero_at = None;
             }
             if t > at {
-                waited += render(engine, wait, &mut left[at..t], &mut right[at..t]);
+                waited += render(engine, wait, &mut out.range(at, t));
                 at = t;
             }
             match event {
@@ -435,14 +447,14 @@ impl<const MIDI_CCS: bool> Plugin for TraxPlugin<MIDI_CCS> {
             }
         }
         if let Some(z) = zero_at.filter(|&z| z >= at) {
-            waited += render(engine, wait, &mut left[at..z], &mut right[at..z]);
+            waited += render(engine, wait, &mut out.range(at, z));
             at = z;
             start_at_zero(engine, rt);
         }
         if at < frames {
-            waited += render(engine, wait, &mut left[at..], &mut right[at..]);
+            waited += render(engine, wait, &mut out.range(at, frames));
         }
-        apply_master_gain(params, left, right);
+        apply_master_gain(params, out);
         self.pace.waited(waited);
         ProcessStatus::Normal
     }
@@ -455,62 +467,6 @@ impl<const MIDI_CCS: bool> Plugin for TraxPlugin<MIDI_CCS> {
             engine.halt();
         }
         self.rt.follow = FollowState::default();
-    }
-}
-
-/// The master gain (`gain_db`, smoothed) on `left`/`right`, and the
-/// output's sanitising. 0 dB is exactly unity (10^0): a host that hands
-/// the parameter back normalised lands on its 0.1 dB step. Realtime-safe.
-fn apply_master_gain(params: &TraxParams, left: &mut [f32], right: &mut [f32]) {
-    let smoothed = &params.gain_db.smoothed;
-    if smoothed.is_smoothing() {
-        apply_gain_and_sanitize(left, right, || util::db_to_gain(smoothed.next()));
-    } else {
-        let gain = util::db_to_gain(smoothed.next());
-        apply_gain_and_sanitize(left, right, || gain);
-    }
-}
-
-/// Renders `left`/`right` (one channel each, the same frames). Offline
-/// (`wait`: the limit of one wait), waits for the loader where data is not
-/// resident, up to the limit; then (and always in realtime) late data is
-/// silence. Nothing playing is silence. Returns the time spent waiting.
-fn render(
-    engine: &mut Engine,
-    wait: Option<Duration>,
-    left: &mut [f32],
-    right: &mut [f32],
-) -> Duration {
-    let n = left.len().min(right.len());
-    let Some(limit) = wait else {
-        engine.process(&mut left[..n], &mut right[..n]);
-        return Duration::ZERO;
-    };
-    let mut driver =
-        crate::offline::Driver::new(crate::offline::Wait::Sleep).with_stall_limit(limit);
-    let start = Instant::now();
-    match driver.render(engine, &mut left[..n], &mut right[..n]) {
-        Ok(r) => {
-            if r.idle {
-                // Offline and idle: the engine renders nothing; the rest is
-                // silence, through the auto-master's delay like any frame
-                // (what it still holds comes out, and its latency stays
-                // constant).
-                engine.render_tail(&mut left[r.frames..n], &mut right[r.frames..n]);
-            }
-            r.waited
-        }
-        Err(
-            crate::offline::Stop::Stalled { frames } | crate::offline::Stop::Cancelled { frames },
-        ) => {
-            // Give up: render the rest as realtime would (late data is
-            // silence, counted as underruns in the engine's stats).
-            engine.stop_waiting();
-            engine.set_mode(crate::ProcessMode::Realtime);
-            engine.process(&mut left[frames..n], &mut right[frames..n]);
-            engine.set_mode(crate::ProcessMode::Offline);
-            start.elapsed()
-        }
     }
 }
 

@@ -131,7 +131,8 @@ impl ClapBundle {
             latency,
             rate_hz: 0.0,
             max_block_frames: 0,
-            out: [Vec::new(), Vec::new()],
+            out: Vec::new(),
+            out_port_channels: Vec::new(),
             in_events: EventBuffer::with_capacity(64),
             out_events: EventBuffer::with_capacity(64),
             output_ports: AudioPorts::with_capacity(2, 1),
@@ -187,7 +188,10 @@ pub struct ClapInstance {
     latency: Option<PluginLatency>,
     rate_hz: f64,
     max_block_frames: u32,
-    out: [Vec<f32>; 2],
+    /// Every output channel, port after port.
+    out: Vec<Vec<f32>>,
+    /// Channels of each output port (as the plugin declared them).
+    out_port_channels: Vec<u32>,
     in_events: EventBuffer,
     out_events: EventBuffer,
     output_ports: AudioPorts,
@@ -318,7 +322,12 @@ impl ClapInstance {
         self.rate_hz = rate_hz;
         self.max_block_frames = max_block_frames;
         let frames = max_block_frames as usize;
-        self.out = [vec![0.0; frames], vec![0.0; frames]];
+        // Buffers for every output port, as hosts give them.
+        let ports = self.ports().audio_outputs;
+        let channels: u32 = ports.iter().sum();
+        self.out = (0..channels).map(|_| vec![0.0; frames]).collect();
+        self.output_ports = AudioPorts::with_capacity(channels as usize, ports.len());
+        self.out_port_channels = ports;
         self.steady_time = 0;
         self.pump_main_thread();
         Ok(())
@@ -415,18 +424,23 @@ impl ClapInstance {
         let started = processor
             .ensure_processing_started()
             .map_err(|e| format!("process: start_processing failed: {e}"))?;
-        let [out_l, out_r] = &mut self.out;
-        let out_l = &mut out_l[..frames];
-        let out_r = &mut out_r[..frames];
-        out_l.fill(f32::NAN);
-        out_r.fill(f32::NAN);
+        for c in &mut self.out {
+            c[..frames].fill(f32::NAN);
+        }
         let input_audio = InputAudioBuffers::empty();
-        let mut output_audio = self.output_ports.with_output_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_output_only(
-                [&mut *out_l, &mut *out_r].into_iter().map(|b| &mut b[..]),
-            ),
-        }]);
+        let mut rest: &mut [Vec<f32>] = &mut self.out;
+        let mut ports = Vec::with_capacity(self.out_port_channels.len());
+        for &c in &self.out_port_channels {
+            let (port, tail) = std::mem::take(&mut rest).split_at_mut(c as usize);
+            rest = tail;
+            ports.push(AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    port.iter_mut().map(move |b| &mut b[..frames]),
+                ),
+            });
+        }
+        let mut output_audio = self.output_ports.with_output_buffers(ports);
         let status = started.process(
             &input_audio,
             &mut output_audio,
@@ -437,10 +451,38 @@ impl ClapInstance {
         );
         self.steady_time += frames as u64;
         status.map_err(|e| format!("process: {e}"))?;
-        left.copy_from_slice(out_l);
-        right.copy_from_slice(out_r);
+        left.copy_from_slice(&self.out[0][..frames]);
+        right.copy_from_slice(&self.out[1][..frames]);
         self.pump_main_thread();
         Ok(())
+    }
+
+    /// One process call of `frames` frames; returns every output channel,
+    /// port after port (main left, main right, then each aux port's).
+    pub fn process_all(&mut self, frames: u32, events: &[HostEvent]) -> HostResult<Vec<Vec<f32>>> {
+        let mut l = vec![0.0; frames as usize];
+        let mut r = vec![0.0; frames as usize];
+        self.process_into(&mut l, &mut r, events, None)?;
+        Ok(self
+            .out
+            .iter()
+            .map(|c| c[..frames as usize].to_vec())
+            .collect())
+    }
+
+    /// Names of the audio output ports, in order.
+    pub fn output_port_names(&mut self) -> Vec<String> {
+        let handle = self.instance.plugin_handle();
+        let Some(ext) = self.audio_ports else {
+            return Vec::new();
+        };
+        let mut buf = AudioPortInfoBuffer::new();
+        (0..ext.count(&handle, false))
+            .filter_map(|i| {
+                ext.get(&handle, i, false, &mut buf)
+                    .map(|info| String::from_utf8_lossy(info.name).into_owned())
+            })
+            .collect()
     }
 
     /// Sends parameter events through `params.flush` (inactive: on the

@@ -5,6 +5,7 @@
 pub mod child;
 pub mod clap_host;
 pub mod gui_host;
+pub mod live_setlist;
 pub mod offline;
 pub mod scenario;
 pub mod stage_setlist;

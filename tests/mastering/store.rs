@@ -29,11 +29,7 @@ fn song_in(dir: &Path) -> Song {
             offset_secs: 0.0,
         });
     }
-    Song {
-        name: "copy".into(),
-        stems,
-        master_trim_db: 0.0,
-    }
+    Song::new("copy", stems)
 }
 
 #[test]

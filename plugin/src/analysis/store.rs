@@ -54,6 +54,8 @@ pub struct KeyStem {
     pub mute: bool,
     /// Soloed in the setlist.
     pub solo: bool,
+    /// The output bus (only main is analysed and mastered).
+    pub bus: crate::bridge::Bus,
 }
 
 impl KeyStem {
@@ -75,6 +77,7 @@ impl KeyStem {
             pan: mix.pan,
             mute: mix.mute,
             solo: mix.solo,
+            bus: mix.bus,
         }
     }
 }
@@ -106,6 +109,12 @@ impl AnalysisKey {
             b.extend_from_slice(&s.gain_db.to_bits().to_le_bytes());
             b.extend_from_slice(&s.pan.to_bits().to_le_bytes());
             b.extend_from_slice(&[u8::from(s.mute), u8::from(s.solo)]);
+        }
+        // Buses, only when a stem is off main (keys of setlists without
+        // buses, and their stored analyses, stay as they were).
+        if self.stems.iter().any(|s| s.bus != crate::bridge::Bus::Main) {
+            b.extend_from_slice(b"buses\0");
+            b.extend(self.stems.iter().map(|s| s.bus.index() as u8));
         }
         b
     }

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use super::{DeckLanes, SlotPool};
+use super::{Bus, DeckLanes, SlotPool};
 
 /// A stem's mix settings as the user sets them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -21,6 +21,8 @@ pub struct StemMix {
     pub mute: bool,
     /// If any stem of the song is soloed, only soloed stems are heard.
     pub solo: bool,
+    /// The output bus the stem plays on (main by default).
+    pub bus: Bus,
 }
 
 impl Default for StemMix {
@@ -30,6 +32,46 @@ impl Default for StemMix {
             pan: 0.0,
             mute: false,
             solo: false,
+            bus: Bus::Main,
+        }
+    }
+}
+
+/// What happens when a song ends (per song; the setlist gives a default).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum SongEnd {
+    /// Gapless into the next song (the last song stops).
+    #[default]
+    Continue,
+    /// The transport stops; the next song is cued at its start and waits
+    /// for Play.
+    Stop,
+    /// The song's last `secs` seconds fade out (monotone, to exactly 0 at
+    /// its last frame), then as [`SongEnd::Stop`].
+    Fade {
+        /// Length of the fade, seconds (> 0).
+        secs: f32,
+    },
+}
+
+impl SongEnd {
+    /// Longest fade accepted, seconds.
+    pub const MAX_FADE_SECS: f32 = 60.0;
+    /// The fade a `fade` end gets when the setlist gives no length, seconds.
+    pub const DEFAULT_FADE_SECS: f32 = 4.0;
+
+    /// Whether the transport stops at the end (stop or fade).
+    pub fn stops(self) -> bool {
+        !matches!(self, SongEnd::Continue)
+    }
+
+    /// The fade's length in frames at `rate_hz` (0: no fade).
+    pub fn fade_frames(self, rate_hz: u32) -> u64 {
+        match self {
+            SongEnd::Fade { secs } if secs.is_finite() && secs > 0.0 => {
+                (f64::from(secs.min(Self::MAX_FADE_SECS)) * f64::from(rate_hz)).round() as u64
+            }
+            _ => 0,
         }
     }
 }
@@ -51,6 +93,9 @@ pub struct EngineSong {
     pub first_stem: u32,
     /// Number of stems.
     pub stem_count: u32,
+    /// What happens at its end (changed at run time by
+    /// [`Command::SetSongEnd`]).
+    pub end: SongEnd,
 }
 
 /// A stem as the audio thread needs it.
@@ -136,6 +181,13 @@ pub enum Command {
     /// Stop: fade out and release the audible, fading and pending decks;
     /// preloads stay cued.
     Stop,
+    /// Change what happens at the end of `song`.
+    SetSongEnd {
+        /// Song index.
+        song: u16,
+        /// The new end.
+        end: SongEnd,
+    },
     /// Change one stem's mix; applied with a short gain ramp.
     SetStemMix {
         /// Song index.
@@ -183,11 +235,15 @@ pub enum Event {
         /// The `cue_id` of the cue this use of the deck came from.
         cue_id: u32,
     },
-    /// A song reached its end and nothing follows (end of setlist,
-    /// auto-advance off, or next song not cued).
+    /// A song reached its end and nothing follows at once: end of
+    /// setlist, auto-advance off, the next song not cued yet, or a song
+    /// that ends with a stop or fade ([`SongEnd`]).
     SongEnded {
         /// Song index.
         song: u16,
+        /// Whether the next song should play (it was not cued in time);
+        /// false when the song's end stops the transport.
+        advance: bool,
     },
     /// The previous setlist, handed back to be dropped off the audio thread.
     SetlistRetired(Box<EngineSetlist>),

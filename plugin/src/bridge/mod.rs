@@ -24,6 +24,7 @@
     clippy::disallowed_macros
 )]
 
+pub mod bus;
 pub mod key;
 pub mod lanes;
 pub mod messages;
@@ -32,10 +33,11 @@ pub mod song_master;
 pub mod stats;
 pub mod waker;
 
+pub use bus::{Bus, AUX_BUS_COUNT, AUX_BUS_NAMES, BUS_CHANNELS, BUS_COUNT};
 pub use key::ChunkKey;
 pub use lanes::DeckLanes;
 pub use messages::{
-    Command, CueAction, EngineSetlist, EngineSong, EngineStem, Event, Request, StemMix,
+    Command, CueAction, EngineSetlist, EngineSong, EngineStem, Event, Request, SongEnd, StemMix,
 };
 pub use slot::{Slot, SlotPool, SlotRead};
 pub use song_master::SongMaster;

@@ -245,7 +245,11 @@ impl Engine {
         }
     }
 
-    /// The active deck reached the end of its song.
+    /// The active deck reached the end of its song: what the song's
+    /// [`crate::bridge::SongEnd`] says. `Continue` takes the preloaded next song at this
+    /// frame (gapless); `Stop` and `Fade` (whose fade has run) stop the
+    /// transport and leave the next song cued at its start for Play
+    /// ([`Engine::take_cued_after_end`]).
     pub(super) fn song_end(&mut self, sl: &EngineSetlist, a: usize) {
         let song = self.decks[a].song;
         self.release(a);
@@ -257,6 +261,19 @@ impl Engine {
             return;
         }
         let next = song as usize + 1;
+        let stops = sl.songs.get(song as usize).is_some_and(|s| s.end.stops());
+        if stops {
+            self.transport = Transport::Stopped;
+            self.out_fade = OutFade::None;
+            if self.auto_advance && next < sl.songs.len() {
+                self.cued_after_end = Some(next as u16);
+            }
+            self.emit(Event::SongEnded {
+                song,
+                advance: false,
+            });
+            return;
+        }
         let preloaded = (0..DECKS).find(|&d| {
             self.decks[d].role == DeckRole::Cued(CueAction::Preload)
                 && self.decks[d].song as usize == next
@@ -273,7 +290,10 @@ impl Engine {
             _ => {
                 self.transport = Transport::Stopped;
                 self.out_fade = OutFade::None;
-                self.emit(Event::SongEnded { song });
+                self.emit(Event::SongEnded {
+                    song,
+                    advance: true,
+                });
             }
         }
     }
@@ -347,6 +367,7 @@ mod tests {
                     length_frames,
                     first_stem: i as u32,
                     stem_count: 1,
+                    end: crate::bridge::SongEnd::Continue,
                 })
                 .collect(),
             stems: lengths
@@ -512,7 +533,7 @@ mod tests {
         let ended: Vec<u16> = events
             .iter()
             .filter_map(|e| match e {
-                Event::SongEnded { song } => Some(*song),
+                Event::SongEnded { song, .. } => Some(*song),
                 _ => None,
             })
             .collect();

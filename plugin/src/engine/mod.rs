@@ -22,6 +22,7 @@
     clippy::disallowed_macros
 )]
 
+pub mod buses;
 mod deck;
 pub mod declick;
 pub mod master;
@@ -33,16 +34,18 @@ pub mod window;
 
 use std::sync::Arc;
 
-use crate::bridge::SongMaster;
 use crate::bridge::{
     Command, CueAction, EngineSetlist, EngineStats, Event, Request, TransportState, Waker, DECKS,
     MAX_STEMS,
 };
+use crate::bridge::{SongMaster, AUX_BUS_COUNT, BUS_COUNT};
 use declick::{equal_power, fade_in, frames_for, CROSSFADE_SECS, GAIN_RAMP_SECS, RECOVER_SECS};
 use master::Chain;
 use mixer::{target_gains, GainRamp};
 use window::{read_stem, ready_frames, StemRef};
 
+pub use buses::Outputs;
+use buses::{AuxDelay, BusBlock};
 use deck::{Crossfade, Deck, DeckRole, SyncStart};
 use render::any_solo;
 use transport::{OutFade, Transport};
@@ -146,14 +149,23 @@ pub struct Engine {
     transport: Transport,
     out_fade: OutFade,
     auto_advance: bool,
+    /// The song cued at its start after a song that ends with a stop: what
+    /// Play plays next (taken by [`Engine::take_cued_after_end`]).
+    cued_after_end: Option<u16>,
     crossfade_frames: u32,
     recover_frames: u32,
     ramp_frames: u32,
     stem_scratch: [f32; SUB_BLOCK_FRAMES * 2],
-    mix_a: [[f32; SUB_BLOCK_FRAMES]; 2],
-    mix_b: [[f32; SUB_BLOCK_FRAMES]; 2],
-    /// The auto-master chain on the output (always running when present).
+    /// The sub-block being rendered, every bus (taken while rendering).
+    out_block: Option<Box<BusBlock>>,
+    /// The audible deck's mix and the mix of the deck fading out.
+    mix_a: Option<Box<BusBlock>>,
+    mix_b: Option<Box<BusBlock>>,
+    /// The auto-master chain on the main bus (always running when present).
     chain: Option<Box<Chain>>,
+    /// Each aux bus's delay: the chain's latency, so that aux buses stay in
+    /// time with main.
+    aux_delays: [AuxDelay; AUX_BUS_COUNT],
     /// Each song's chain settings, by song index (neutral until its
     /// analysis is fitted).
     song_masters: Box<[SongMaster]>,
@@ -170,6 +182,8 @@ impl Engine {
         waker: Arc<Waker>,
     ) -> Self {
         let rate = config.engine_rate_hz.max(1);
+        let chain = config.mastering.then(|| Box::new(Chain::new(rate)));
+        let latency_frames = chain.as_deref().map_or(0, Chain::latency_frames);
         Self {
             config,
             commands,
@@ -189,34 +203,44 @@ impl Engine {
             transport: Transport::Stopped,
             out_fade: OutFade::None,
             auto_advance: true,
+            cued_after_end: None,
             crossfade_frames: frames_for(CROSSFADE_SECS, rate),
             recover_frames: frames_for(RECOVER_SECS, rate),
             ramp_frames: frames_for(GAIN_RAMP_SECS, rate),
             stem_scratch: [0.0; SUB_BLOCK_FRAMES * 2],
-            mix_a: [[0.0; SUB_BLOCK_FRAMES]; 2],
-            mix_b: [[0.0; SUB_BLOCK_FRAMES]; 2],
-            chain: config.mastering.then(|| Box::new(Chain::new(rate))),
+            out_block: Some(BusBlock::boxed()),
+            mix_a: Some(BusBlock::boxed()),
+            mix_b: Some(BusBlock::boxed()),
+            aux_delays: std::array::from_fn(|_| AuxDelay::new(latency_frames)),
+            chain,
             song_masters: std::iter::repeat_n(SongMaster::NEUTRAL, crate::setlist::MAX_SONGS)
                 .collect(),
         }
     }
 
-    /// Renders one block into `out_l` and `out_r` (frames = the shorter
-    /// length). Realtime-safe: no allocation, lock, I/O or logging.
+    /// Renders one block of the main bus into `out_l` and `out_r` (frames
+    /// = the shorter length); stems on other buses are dropped. See
+    /// [`Engine::process_buses`].
+    pub fn process(&mut self, out_l: &mut [f32], out_r: &mut [f32]) -> usize {
+        self.process_buses(&mut Outputs::main(out_l, out_r))
+    }
+
+    /// Renders one block of every bus into `out` (main through the
+    /// auto-master, aux buses delayed by its latency; buses not connected
+    /// are dropped). Realtime-safe: no allocation, lock, I/O or logging.
     ///
     /// Returns the frames rendered: always the whole block in
     /// [`ProcessMode::Realtime`]; in [`ProcessMode::Offline`] it may stop
     /// early where data is not resident yet (the rest of the buffers is left
     /// as it was), and the caller renders the remainder later.
-    pub fn process(&mut self, out_l: &mut [f32], out_r: &mut [f32]) -> usize {
+    pub fn process_buses(&mut self, out: &mut Outputs) -> usize {
         self.drain_commands();
-        let n = out_l.len().min(out_r.len());
+        let n = out.frames();
         let mut done = 0;
         while done < n {
             let len = (n - done).min(SUB_BLOCK_FRAMES);
-            let (l, r) = (&mut out_l[done..done + len], &mut out_r[done..done + len]);
-            let got = self.render_sub_block(l, r);
-            self.master(&mut l[..got], &mut r[..got]);
+            let got = self.render_sub_block(len);
+            self.write_outputs(&mut out.range(done, done + got));
             done += got;
             self.clock_frames += got as u64;
             if got < len {
@@ -228,8 +252,8 @@ impl Engine {
         done
     }
 
-    /// Runs the auto-master chain over rendered frames, with the settings
-    /// of the song on the audible deck.
+    /// Runs the auto-master chain over rendered frames of the main bus,
+    /// with the settings of the song on the audible deck.
     fn master(&mut self, l: &mut [f32], r: &mut [f32]) {
         let Some(chain) = self.chain.as_deref_mut() else {
             return;
@@ -263,19 +287,18 @@ impl Engine {
     /// renders call this after the end, as a host keeps calling `process`).
     /// Does not touch the transport. Realtime-safe.
     pub fn render_tail(&mut self, out_l: &mut [f32], out_r: &mut [f32]) {
-        out_l.fill(0.0);
-        out_r.fill(0.0);
-        if let Some(chain) = self.chain.as_deref_mut() {
-            chain.process(out_l, out_r);
-        }
+        self.render_tail_buses(&mut Outputs::main(out_l, out_r));
     }
 
-    /// Forgets what the auto-master holds of the signal (its delay lines,
-    /// filters and detectors) without touching the transport: the host's
-    /// `reset`. Realtime-safe.
+    /// Forgets what the auto-master and the aux buses' delays hold of the
+    /// signal (delay lines, filters and detectors) without touching the
+    /// transport: the host's `reset`. Realtime-safe.
     pub fn reset_master(&mut self) {
         if let Some(chain) = self.chain.as_deref_mut() {
             chain.reset();
+        }
+        for d in &mut self.aux_delays {
+            d.reset();
         }
     }
 
@@ -376,6 +399,12 @@ impl Engine {
         self.awaiting_cue
             || self.pending.is_some()
             || (self.active.is_some() && self.transport == Transport::Playing)
+    }
+
+    /// The song a stop at a song's end (`SongEnd::Stop` or `Fade`)
+    /// cued at its start, once: the song Play plays next. Realtime-safe.
+    pub fn take_cued_after_end(&mut self) -> Option<usize> {
+        self.cued_after_end.take().map(usize::from)
     }
 
     /// Switches between realtime and offline rendering (a host may bounce

@@ -1,7 +1,69 @@
-//! AUDIO THREAD: the output stage after the mix: master gain and the
-//! sanitising every host expects from a plugin (no NaN, no infinity, no
-//! subnormal: clap-validator feeds subnormal input and rejects any
-//! subnormal output, and subnormals cost 10–100× per operation on x86).
+//! AUDIO THREAD: the output stage after the mix: the main bus through the
+//! auto-master and the aux buses through their delays into the caller's
+//! channels, then master gain and the sanitising every host expects from a
+//! plugin (no NaN, no infinity, no subnormal: clap-validator feeds
+//! subnormal input and rejects any subnormal output, and subnormals cost
+//! 10–100× per operation on x86).
+
+use super::buses::Outputs;
+use super::Engine;
+use crate::bridge::BUS_COUNT;
+
+impl Engine {
+    /// Writes the sub-block just rendered (`out.frames()` frames of
+    /// `out_block`) to `out`: main through the auto-master, each connected
+    /// aux bus through its delay (silence where no stem plays on it).
+    pub(super) fn write_outputs(&mut self, out: &mut Outputs) {
+        let n = out.frames();
+        let Some(block) = self.out_block.take() else {
+            return;
+        };
+        {
+            let (l, r) = out.bus_mut(0);
+            let (bl, br) = block.bus(0);
+            if block.is_used(0) {
+                l.copy_from_slice(&bl[..n]);
+                r.copy_from_slice(&br[..n]);
+            } else {
+                l.fill(0.0);
+                r.fill(0.0);
+            }
+            self.master(l, r);
+        }
+        for bus in 1..BUS_COUNT {
+            if !out.is_connected(bus) {
+                continue;
+            }
+            let (l, r) = out.bus_mut(bus);
+            let (bl, br) = block.bus(bus);
+            let input = block.is_used(bus).then(|| (&bl[..n], &br[..n]));
+            self.aux_delays[bus - 1].run(input, l, r);
+        }
+        self.out_block = Some(block);
+    }
+
+    /// What comes out of the auto-master's and the aux buses' delays when
+    /// nothing more goes in: silence in, the last
+    /// [`Engine::latency_frames`] frames of what was played out (offline
+    /// renders call this after the end, as a host keeps calling `process`).
+    /// Does not touch the transport. Realtime-safe.
+    pub fn render_tail_buses(&mut self, out: &mut Outputs) {
+        {
+            let (l, r) = out.bus_mut(0);
+            l.fill(0.0);
+            r.fill(0.0);
+            if let Some(chain) = self.chain.as_deref_mut() {
+                chain.process(l, r);
+            }
+        }
+        for bus in 1..BUS_COUNT {
+            if out.is_connected(bus) {
+                let (l, r) = out.bus_mut(bus);
+                self.aux_delays[bus - 1].run(None, l, r);
+            }
+        }
+    }
+}
 
 /// Multiplies `out` by the per-frame gains `next_gain()` yields (linear
 /// amplitude, one call per frame, shared by both channels) and flushes

@@ -4,26 +4,31 @@
 use super::*;
 
 impl Engine {
-    /// Renders up to `out_l.len()` frames; returns how many were rendered.
-    pub(super) fn render_sub_block(&mut self, out_l: &mut [f32], out_r: &mut [f32]) -> usize {
-        let len = out_l.len();
-        out_l.fill(0.0);
-        out_r.fill(0.0);
-        let Some(sl) = self.setlist.take() else {
+    /// Renders up to `len` frames into `out_block`; returns how many were
+    /// rendered.
+    pub(super) fn render_sub_block(&mut self, len: usize) -> usize {
+        let Some(mut out) = self.out_block.take() else {
             return len;
         };
-        let done = self.render_with(&sl, out_l, out_r);
-        self.setlist = Some(sl);
+        out.clear(len);
+        let done = match self.setlist.take() {
+            Some(sl) => {
+                let done = self.render_with(&sl, &mut out, len);
+                self.setlist = Some(sl);
+                done
+            }
+            None => len,
+        };
+        self.out_block = Some(out);
         done
     }
 
     pub(super) fn render_with(
         &mut self,
         sl: &EngineSetlist,
-        out_l: &mut [f32],
-        out_r: &mut [f32],
+        out: &mut BusBlock,
+        len: usize,
     ) -> usize {
-        let len = out_l.len();
         let offline = self.config.mode == ProcessMode::Offline;
         let mut done = 0usize;
         while done < len {
@@ -95,39 +100,55 @@ impl Engine {
                 }
             }
             let n = seg as usize;
-            self.render_segment(
-                sl,
-                a,
-                n,
-                &mut out_l[done..done + n],
-                &mut out_r[done..done + n],
-            );
+            self.render_segment(sl, a, done, n, out);
             done += n;
         }
         len
     }
 
     /// Renders `n` frames of the active deck `a` (and the deck fading out)
-    /// into the outputs and advances positions and fades.
+    /// into frames `at..at + n` of `out` and advances positions and fades.
     pub(super) fn render_segment(
         &mut self,
         sl: &EngineSetlist,
         a: usize,
+        at: usize,
         n: usize,
-        out_l: &mut [f32],
-        out_r: &mut [f32],
+        out: &mut BusBlock,
     ) {
-        let mut mix_a = std::mem::replace(&mut self.mix_a, [[0.0; SUB_BLOCK_FRAMES]; 2]);
+        let (Some(mut mix_a), Some(mut mix_b)) = (self.mix_a.take(), self.mix_b.take()) else {
+            return;
+        };
+        let song_pos = self.decks[a].position_frames;
         self.render_deck(sl, a, n, &mut mix_a);
         if let Some(f) = self.crossfade {
-            let mut mix_b = std::mem::replace(&mut self.mix_b, [[0.0; SUB_BLOCK_FRAMES]; 2]);
             self.render_deck(sl, f.from, n, &mut mix_b);
-            for i in 0..n {
-                let (g_out, g_in) = equal_power(f.done + i as u32, self.crossfade_frames);
-                out_l[i] = mix_a[0][i] * g_in + mix_b[0][i] * g_out;
-                out_r[i] = mix_a[1][i] * g_in + mix_b[1][i] * g_out;
+            let xf = self.crossfade_frames;
+            for bus in 0..BUS_COUNT {
+                let (in_a, in_b) = (mix_a.is_used(bus), mix_b.is_used(bus));
+                if !in_a && !in_b {
+                    continue;
+                }
+                let (al, ar) = mix_a.bus(bus);
+                let (bl, br) = mix_b.bus(bus);
+                let (ol, or) = out.bus_mut(bus);
+                for i in 0..n {
+                    let (g_out, g_in) = equal_power(f.done + i as u32, xf);
+                    // A bus a deck does not use is silence (its channels
+                    // are stale, never read).
+                    let (mut l, mut r) = (0.0, 0.0);
+                    if in_a {
+                        l += al[i] * g_in;
+                        r += ar[i] * g_in;
+                    }
+                    if in_b {
+                        l += bl[i] * g_out;
+                        r += br[i] * g_out;
+                    }
+                    ol[at + i] = l;
+                    or[at + i] = r;
+                }
             }
-            self.mix_b = mix_b;
             let done = f.done + n as u32;
             if done >= self.crossfade_frames {
                 self.crossfade = None;
@@ -136,18 +157,24 @@ impl Engine {
                 self.crossfade = Some(Crossfade { from: f.from, done });
             }
         } else {
-            out_l.copy_from_slice(&mix_a[0][..n]);
-            out_r.copy_from_slice(&mix_a[1][..n]);
+            for bus in 0..BUS_COUNT {
+                if !mix_a.is_used(bus) {
+                    continue;
+                }
+                let (al, ar) = mix_a.bus(bus);
+                let (ol, or) = out.bus_mut(bus);
+                ol[at..at + n].copy_from_slice(&al[..n]);
+                or[at..at + n].copy_from_slice(&ar[..n]);
+            }
         }
-        self.mix_a = mix_a;
+        self.mix_a = Some(mix_a);
+        self.mix_b = Some(mix_b);
+        self.song_fade(sl, a, song_pos, at, n, out);
         match self.out_fade {
             OutFade::None => {}
             OutFade::In { done } => {
-                for i in 0..n {
-                    let g = fade_in(done + i as u32, self.crossfade_frames);
-                    out_l[i] *= g;
-                    out_r[i] *= g;
-                }
+                let xf = self.crossfade_frames;
+                out.scale(at, at + n, |i| fade_in(done + i as u32, xf));
                 let done = done + n as u32;
                 self.out_fade = if done >= self.crossfade_frames {
                     OutFade::None
@@ -156,11 +183,8 @@ impl Engine {
                 };
             }
             OutFade::Out { done, then } => {
-                for i in 0..n {
-                    let g = 1.0 - fade_in(done + i as u32, self.crossfade_frames);
-                    out_l[i] *= g;
-                    out_r[i] *= g;
-                }
+                let xf = self.crossfade_frames;
+                out.scale(at, at + n, |i| 1.0 - fade_in(done + i as u32, xf));
                 let done = done + n as u32;
                 if done >= self.crossfade_frames {
                     self.out_fade = OutFade::None;
@@ -176,18 +200,54 @@ impl Engine {
         }
     }
 
-    /// Mixes `n` frames of deck `d` into `mix` (zeroed first) and advances its
-    /// position. Late stems are silent, counted, and fade back in.
+    /// A song that ends with a fade ([`crate::bridge::SongEnd::Fade`]): scales frames
+    /// `at..at + n` of `out`, which deck `a` rendered from `song_pos`, by
+    /// the fade's gain where they fall in the song's last fade frames:
+    /// `cos(π/2 · t)` over `t` from 0 at the fade's first frame to 1 at
+    /// the song's end, monotone down to the last frame.
+    fn song_fade(
+        &self,
+        sl: &EngineSetlist,
+        a: usize,
+        song_pos: u64,
+        at: usize,
+        n: usize,
+        out: &mut BusBlock,
+    ) {
+        let Some(song) = sl.songs.get(self.decks[a].song as usize) else {
+            return;
+        };
+        let fade = song.end.fade_frames(self.config.engine_rate_hz);
+        if fade == 0 {
+            return;
+        }
+        let start = song.length_frames.saturating_sub(fade);
+        if song_pos + n as u64 <= start {
+            return;
+        }
+        let fade_len = song.length_frames - start;
+        out.scale(at, at + n, |i| {
+            let p = song_pos + i as u64;
+            if p < start {
+                1.0
+            } else {
+                let t = (p - start) as f64 / fade_len as f64;
+                (t.min(1.0) * std::f64::consts::FRAC_PI_2).cos() as f32
+            }
+        });
+    }
+
+    /// Mixes `n` frames of deck `d` into `mix` (each bus its stems go to)
+    /// and advances its position. Late stems are silent, counted, and fade
+    /// back in.
     pub(super) fn render_deck(
         &mut self,
         sl: &EngineSetlist,
         d: usize,
         n: usize,
-        mix: &mut [[f32; SUB_BLOCK_FRAMES]; 2],
+        mix: &mut BusBlock,
     ) {
-        let [mix_l, mix_r] = mix;
-        mix_l[..n].fill(0.0);
-        mix_r[..n].fill(0.0);
+        mix.clear(n);
         let song = self.decks[d].song;
         let pos = self.decks[d].position_frames;
         let any_solo = any_solo(sl, song);
@@ -197,7 +257,8 @@ impl Engine {
             let Some((sref, flat)) = Self::stem_ref(sl, d, song, stem) else {
                 break;
             };
-            let target = target_gains(&sl.stems[flat].mix, any_solo);
+            let stem_mix = &sl.stems[flat].mix;
+            let target = target_gains(stem_mix, any_solo);
             let lane = &mut self.decks[d].lanes[stem];
             lane.gain.set_target(target, self.ramp_frames);
             if !sl.stem_ok(flat) || lane.gain.is_silent() {
@@ -220,6 +281,7 @@ impl Engine {
                     lane.recover_left -= 1;
                 }
             }
+            let (mix_l, mix_r) = mix.bus_mut(stem_mix.bus.index());
             lane.gain
                 .mix_into(scratch, &mut mix_l[..n], &mut mix_r[..n]);
             if metered {

@@ -79,6 +79,21 @@ impl Engine {
         });
     }
 
+    /// Whether `song`'s head is resident on a preload deck, so that
+    /// [`Engine::play_song`]`(song, 0)` starts it at the next frame.
+    /// Realtime-safe.
+    pub fn is_cued(&self, song: usize) -> bool {
+        let Some(sl) = self.setlist.as_deref() else {
+            return false;
+        };
+        (0..DECKS).any(|d| {
+            self.decks[d].role == DeckRole::Cued(CueAction::Preload)
+                && self.decks[d].song as usize == song
+                && self.decks[d].position_frames == 0
+                && self.gate_open(sl, d)
+        })
+    }
+
     /// Like [`Engine::play_song`], but keeping time with an external clock
     /// (the host transport): the song starts at `frame` plus the frames
     /// rendered since this call, so however long the loader takes, it
@@ -281,6 +296,15 @@ impl Engine {
                 }
             }
             Command::SetAutoAdvance(on) => self.auto_advance = on,
+            Command::SetSongEnd { song, end } => {
+                if let Some(s) = self
+                    .setlist
+                    .as_deref_mut()
+                    .and_then(|sl| sl.songs.get_mut(song as usize))
+                {
+                    s.end = end;
+                }
+            }
             Command::SetSongMaster {
                 epoch,
                 song,

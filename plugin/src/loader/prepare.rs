@@ -47,6 +47,8 @@ pub struct PreparedSong {
     pub length_frames: u64,
     /// Stems in order.
     pub stems: Vec<PreparedStem>,
+    /// What happens at its end.
+    pub end: crate::bridge::SongEnd,
 }
 
 /// A setlist probed for one engine rate.
@@ -306,6 +308,7 @@ pub fn prepare(
                 name: song.name.clone(),
                 length_frames,
                 stems,
+                end: song.end,
             }
         })
         .collect();

@@ -20,7 +20,7 @@ use crate::analysis::fit::{
     CEILING_RANGE_DBTP, DEFAULT_CEILING_DBTP, DEFAULT_TARGET_LUFS, TARGET_RANGE_LUFS,
 };
 use crate::analysis::{MasterTargets, TargetMode};
-use crate::bridge::StemMix;
+use crate::bridge::{Bus, StemMix};
 
 /// Highest song number the `song` parameter and MIDI program changes reach
 /// (1-based; the MIDI program range).
@@ -365,10 +365,13 @@ pub struct StemMixState {
     pub mute: bool,
     /// Soloed.
     pub solo: bool,
+    /// The output bus (the setlist's `output`).
+    #[serde(rename = "output")]
+    pub bus: Bus,
 }
 
 /// A stem's mix exactly as the state's JSON holds it (untrusted).
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct StoredStemMix {
     /// Gain in dB.
     pub gain_db: f32,
@@ -378,6 +381,34 @@ pub struct StoredStemMix {
     pub mute: bool,
     /// Soloed.
     pub solo: bool,
+    /// The output bus: a bus name; absent (states saved before buses
+    /// existed), unknown or not a string: main.
+    #[serde(default, rename = "output")]
+    pub bus: StoredBus,
+}
+
+/// A stored bus name, read leniently (see [`StoredStemMix::bus`]).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(untagged)]
+pub enum StoredBus {
+    /// A name, parsed with [`Bus::parse`].
+    Name(String),
+    /// Anything else, or nothing.
+    #[default]
+    #[serde(skip)]
+    Missing,
+    /// A value of another type.
+    Other(serde::de::IgnoredAny),
+}
+
+impl StoredBus {
+    /// The bus it names, main if none.
+    pub fn bus(&self) -> Bus {
+        match self {
+            StoredBus::Name(n) => Bus::parse(n).unwrap_or_default(),
+            _ => Bus::Main,
+        }
+    }
 }
 
 impl From<StoredStemMix> for StemMixState {
@@ -387,6 +418,7 @@ impl From<StoredStemMix> for StemMixState {
             pan: m.pan,
             mute: m.mute,
             solo: m.solo,
+            bus: m.bus.bus(),
         }
         .to_mix()
         .into()
@@ -409,6 +441,7 @@ impl StemMixState {
             pan: finite(self.pan, -1.0, 1.0, 0.0),
             mute: self.mute,
             solo: self.solo,
+            bus: self.bus,
         }
     }
 }
@@ -420,6 +453,7 @@ impl From<StemMix> for StemMixState {
             pan: m.pan,
             mute: m.mute,
             solo: m.solo,
+            bus: m.bus,
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Setlist, SetlistError, Song, Stem, StemMix, MAX_SONGS, MAX_STEMS_PER_SONG};
+use super::{Bus, Setlist, SetlistError, Song, Stem, StemMix, MAX_SONGS, MAX_STEMS_PER_SONG};
 
 /// File extensions taken as audio (case-insensitive): the containers
 /// symphonia reads.
@@ -56,23 +56,28 @@ fn song_from(dir: &Path, files: Vec<PathBuf>) -> Result<Song, SetlistError> {
             ),
         });
     }
-    Ok(Song {
-        master_trim_db: 0.0,
-        name: dir
-            .file_name()
-            .map_or_else(|| "Song".into(), |n| n.to_string_lossy().into_owned()),
-        stems: files
-            .into_iter()
-            .map(|p| Stem {
-                name: p
-                    .file_stem()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+    let name = dir
+        .file_name()
+        .map_or_else(|| "Song".into(), |n| n.to_string_lossy().into_owned());
+    let stems = files
+        .into_iter()
+        .map(|p| {
+            let name = p
+                .file_stem()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            Stem {
+                // Click and guide files go to their buses (Bus::from_file_name).
+                mix: StemMix {
+                    bus: Bus::from_file_name(&name),
+                    ..StemMix::default()
+                },
+                name,
                 path: p,
-                mix: StemMix::default(),
                 offset_secs: 0.0,
-            })
-            .collect(),
-    })
+            }
+        })
+        .collect();
+    Ok(Song::new(name, stems))
 }
 
 pub(super) fn load_folder(dir: &Path) -> Result<Setlist, SetlistError> {

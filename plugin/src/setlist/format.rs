@@ -10,7 +10,7 @@ use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::{
-    Setlist, SetlistError, Song, Stem, StemMix, GAIN_RANGE_DB, MASTER_TRIM_RANGE_DB,
+    Bus, Setlist, SetlistError, Song, SongEnd, Stem, StemMix, GAIN_RANGE_DB, MASTER_TRIM_RANGE_DB,
     MAX_OFFSET_SECS, MAX_PATH_BYTES, MAX_SONGS, MAX_STEMS_PER_SONG,
 };
 
@@ -96,10 +96,58 @@ fn offset_secs<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     ranged(d, 0.0, MAX_OFFSET_SECS, " s")
 }
 
+fn fade_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f32>, D::Error> {
+    ranged(d, 0.01, f64::from(SongEnd::MAX_FADE_SECS), " s").map(|v| Some(v as f32))
+}
+
+/// A stem's `output`: a bus name ([`Bus::parse`]).
+fn output<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bus>, D::Error> {
+    let name = String::deserialize(d)?;
+    Bus::parse(&name).map(Some).ok_or_else(|| {
+        let names: Vec<&str> = Bus::ALL.iter().map(|b| b.key()).collect();
+        de::Error::custom(format!(
+            "unknown output bus \"{name}\" (one of {})",
+            names.join(", ")
+        ))
+    })
+}
+
+/// `end`: what happens when a song ends.
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum EndName {
+    Continue,
+    Stop,
+    Fade,
+}
+
+/// The song end `end` and `fade_secs` give, over `default`.
+fn song_end(end: Option<EndName>, fade_secs: Option<f32>, default: SongEnd) -> SongEnd {
+    let default_fade = match default {
+        SongEnd::Fade { secs } => secs,
+        _ => SongEnd::DEFAULT_FADE_SECS,
+    };
+    match end {
+        None => match (default, fade_secs) {
+            (SongEnd::Fade { .. }, Some(secs)) => SongEnd::Fade { secs },
+            _ => default,
+        },
+        Some(EndName::Continue) => SongEnd::Continue,
+        Some(EndName::Stop) => SongEnd::Stop,
+        Some(EndName::Fade) => SongEnd::Fade {
+            secs: fade_secs.unwrap_or(default_fade),
+        },
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSetlist {
     name: Option<Text>,
+    /// The default song end.
+    end: Option<EndName>,
+    #[serde(default, deserialize_with = "fade_secs")]
+    fade_secs: Option<f32>,
     #[serde(alias = "songs")]
     song: Bounded<FileSong, MAX_SONGS>,
 }
@@ -113,6 +161,9 @@ struct FileSong {
     stem: Bounded<FileStem, MAX_STEMS_PER_SONG>,
     #[serde(default, deserialize_with = "master_trim_db")]
     master_trim_db: f32,
+    end: Option<EndName>,
+    #[serde(default, deserialize_with = "fade_secs")]
+    fade_secs: Option<f32>,
     // Informational fields of the corpus JSON, accepted and ignored.
     #[serde(default, rename = "dir")]
     _dir: Option<IgnoredAny>,
@@ -138,6 +189,8 @@ struct FileStem {
     solo: bool,
     #[serde(default, deserialize_with = "offset_secs")]
     offset_secs: f64,
+    #[serde(default, deserialize_with = "output")]
+    output: Option<Bus>,
 }
 
 fn line_col(text: &str, byte: usize) -> (usize, usize) {
@@ -179,6 +232,7 @@ pub(super) fn parse(path: &Path, text: &str, is_json: bool) -> Result<Setlist, S
         })?
     };
     let base = path.parent().unwrap_or(Path::new("."));
+    let default_end = song_end(parsed.end, parsed.fade_secs, SongEnd::Continue);
     let songs: Vec<Song> = parsed
         .song
         .0
@@ -187,6 +241,7 @@ pub(super) fn parse(path: &Path, text: &str, is_json: bool) -> Result<Setlist, S
         .map(|(i, s)| Song {
             name: s.name.map_or_else(|| format!("Song {}", i + 1), |t| t.0),
             master_trim_db: s.master_trim_db,
+            end: song_end(s.end, s.fade_secs, default_end),
             stems: s
                 .stem
                 .0
@@ -205,6 +260,10 @@ pub(super) fn parse(path: &Path, text: &str, is_json: bool) -> Result<Setlist, S
                             pan: st.pan,
                             mute: st.mute,
                             solo: st.solo,
+                            // Set explicitly, or main: a setlist file says
+                            // what it means (file-name defaults are for
+                            // folders).
+                            bus: st.output.unwrap_or_default(),
                         },
                         offset_secs: st.offset_secs,
                     }
@@ -295,6 +354,60 @@ solo = true
         }
         let e = err(&many);
         assert!(e.contains("limit"), "{e}");
+    }
+
+    #[test]
+    fn parses_outputs_and_song_ends() {
+        let text = r#"
+end = "fade"
+fade_secs = 3.0
+[[song]]
+[[song.stem]]
+path = "a/click.wav"
+output = "Click"
+[[song.stem]]
+path = "a/keys.wav"
+[[song]]
+end = "stop"
+[[song.stem]]
+path = "b/guide.wav"
+output = "aux 2"
+[[song]]
+fade_secs = 1.5
+[[song.stem]]
+path = "c/x.wav"
+[[song]]
+end = "continue"
+[[song.stem]]
+path = "d/x.wav"
+"#;
+        let s = parse(Path::new("/x/set.toml"), text, false).unwrap();
+        assert_eq!(s.songs[0].stems[0].mix.bus, Bus::Click);
+        assert_eq!(s.songs[0].stems[1].mix.bus, Bus::Main, "no file-name guess");
+        assert_eq!(s.songs[1].stems[0].mix.bus, Bus::Aux2);
+        assert_eq!(s.songs[0].end, SongEnd::Fade { secs: 3.0 });
+        assert_eq!(s.songs[1].end, SongEnd::Stop);
+        assert_eq!(s.songs[2].end, SongEnd::Fade { secs: 1.5 });
+        assert_eq!(s.songs[3].end, SongEnd::Continue);
+        let e = err("[[song]]\n[[song.stem]]\npath = \"a.flac\"\noutput = \"monitor\"\n");
+        assert!(
+            e.contains("song[0].stem[0].output") && e.contains("unknown output bus"),
+            "{e}"
+        );
+        let e = err("[[song]]\nend = \"loop\"\n[[song.stem]]\npath = \"a.flac\"\n");
+        assert!(e.contains("song[0].end"), "{e}");
+        let e = err("fade_secs = 0.0\n[[song]]\n[[song.stem]]\npath = \"a.flac\"\n");
+        assert!(e.contains("fade_secs") && e.contains("out of range"), "{e}");
+        let plain = parse(
+            Path::new("/x/s.toml"),
+            "[[song]]\n[[song.stem]]\npath = \"a\"\n",
+            false,
+        );
+        assert_eq!(
+            plain.unwrap().songs[0].end,
+            SongEnd::Continue,
+            "today's default"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod format;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::bridge::StemMix;
+pub use crate::bridge::{Bus, SongEnd, StemMix};
 pub use folder::{is_audio_file, AUDIO_EXTENSIONS};
 
 /// Most songs in one setlist.
@@ -56,6 +56,22 @@ pub struct Song {
     /// (`master_trim_db`; default 0): a ballad a little under, an anthem a
     /// little over.
     pub master_trim_db: f32,
+    /// What happens when the song ends (`end`, `fade_secs`; the setlist's
+    /// default where the song gives none; continue by default).
+    pub end: SongEnd,
+}
+
+impl Song {
+    /// A song named `name` of `stems` with the defaults: no trim, continue
+    /// at its end.
+    pub fn new(name: impl Into<String>, stems: Vec<Stem>) -> Self {
+        Self {
+            name: name.into(),
+            stems,
+            master_trim_db: 0.0,
+            end: SongEnd::Continue,
+        }
+    }
 }
 
 /// One audio file of a song with its mix settings.
@@ -66,7 +82,7 @@ pub struct Stem {
     /// Absolute or setlist-relative path, resolved against the setlist's
     /// folder.
     pub path: PathBuf,
-    /// Gain, pan, mute, solo.
+    /// Gain, pan, mute, solo and output bus.
     pub mix: StemMix,
     /// Silence before the stem starts on the song's timeline, seconds.
     pub offset_secs: f64,

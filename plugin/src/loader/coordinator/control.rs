@@ -41,6 +41,13 @@ pub enum Control {
         /// Settings.
         mix: StemMix,
     },
+    /// What happens at the end of a song.
+    SongEnd {
+        /// Song index.
+        song: usize,
+        /// The new end.
+        end: crate::bridge::SongEnd,
+    },
     /// Auto-advance on/off.
     AutoAdvance(bool),
     /// A song's auto-master settings, for the setlist load `epoch`.

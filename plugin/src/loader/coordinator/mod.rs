@@ -255,6 +255,11 @@ impl Coordinator {
                     self.send(Command::SetStemMix { song, stem, mix });
                 }
             }
+            Control::SongEnd { song, end } => {
+                if let Ok(song) = u16::try_from(song) {
+                    self.send(Command::SetSongEnd { song, end });
+                }
+            }
             Control::AutoAdvance(on) => {
                 self.auto_advance = on;
                 self.send(Command::SetAutoAdvance(on));
@@ -305,6 +310,7 @@ impl Coordinator {
                 length_frames: song.length_frames,
                 first_stem: engine_stems.len() as u32,
                 stem_count: song.stems.len() as u32,
+                end: song.end,
             });
             engine_stems.extend(song.stems.iter().map(|st| EngineStem {
                 offset_frames: st.offset_frames,
@@ -518,10 +524,17 @@ impl Coordinator {
                         self.decks[d].role = Role::Free;
                     }
                 }
-                Event::SongEnded { song } => {
+                Event::SongEnded { song, advance } => {
                     let next = song as usize + 1;
                     if self.auto_advance && next < self.song_count() {
-                        self.play(next, 0);
+                        if advance {
+                            self.play(next, 0);
+                        } else {
+                            // Stopped at the song's end: the next song is
+                            // the current one, its head cued for Play.
+                            self.song = next;
+                            self.cue_head(next);
+                        }
                     }
                 }
                 Event::SetlistRetired(old) => drop(old),

@@ -39,6 +39,7 @@ fn supersedes(later: &Command, earlier: &Command) -> bool {
                 ..
             },
         ) => epoch == e2 && song == s2,
+        (Command::SetSongEnd { song, .. }, Command::SetSongEnd { song: s2, .. }) => song == s2,
         (Command::SetAutoMaster { .. }, Command::SetAutoMaster { .. })
         | (Command::SetAutoAdvance(_), Command::SetAutoAdvance(_)) => true,
         _ => false,
