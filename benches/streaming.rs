@@ -8,6 +8,8 @@
 //! - resident audio bytes while playing with seeks;
 //! - loader CPU while idle with a song armed, vs creek's 30 idle streams;
 //! - `process()` cost per 128-frame block with 30 stems;
+//! - the same with the 30 stems spread over the 9 output buses vs all on
+//!   main (every bus connected), and the RAM the bus buffers take;
 //! - next-song gap when auto-advancing to the preloaded song.
 //!
 //! Run: `cargo bench --bench streaming` (add `-- --quick` for fewer runs).
@@ -268,6 +270,73 @@ fn process_cost(blocks: usize) {
     );
 }
 
+/// `process_buses()` per block with every bus connected: song 04's 30 stems
+/// all on main, then spread over the 9 buses (stem `i` on bus `i % 9`),
+/// alternating in rounds in one process, at real time.
+fn bus_cost(blocks: usize) {
+    use trax::bridge::{Bus, StemMix, BUS_CHANNELS, BUS_COUNT};
+    let (player, mut engine) = play_song04();
+    let mut channels = vec![[0.0f32; BLOCK]; BUS_CHANNELS];
+    let block_secs = BLOCK as f64 / ENGINE_HZ as f64;
+    let route = |spread: bool| {
+        for stem in 0..30 {
+            let bus = if spread {
+                Bus::from_index(stem % BUS_COUNT).unwrap_or_default()
+            } else {
+                Bus::Main
+            };
+            player.set_stem_mix(
+                0,
+                stem,
+                StemMix {
+                    bus,
+                    ..StemMix::default()
+                },
+            );
+        }
+    };
+    let mut times = [Vec::new(), Vec::new()];
+    for round in 0..8 {
+        let spread = round % 2 == 1;
+        route(spread);
+        let start = Instant::now();
+        for i in 0..blocks / 8 {
+            let mut refs: [&mut [f32]; BUS_CHANNELS] = Default::default();
+            for (r, c) in refs.iter_mut().zip(channels.iter_mut()) {
+                *r = &mut c[..];
+            }
+            let mut out = trax::Outputs::new(refs);
+            let t = Instant::now();
+            engine.process_buses(&mut out);
+            // The first blocks after a re-route take the mix change.
+            if i >= 8 {
+                times[usize::from(spread)].push(t.elapsed().as_secs_f64());
+            }
+            let due = start + Duration::from_secs_f64((i + 1) as f64 * block_secs);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+    let mean = |t: &[f64]| t.iter().sum::<f64>() / t.len().max(1) as f64;
+    let (main, spread) = (mean(&times[0]), mean(&times[1]));
+    println!("\n## process_buses() per {BLOCK}-frame block, 30 stems, every bus connected");
+    println!(
+        "all on main {:.1} µs, spread over 9 buses {:.1} µs: ratio {:.2}x (target <= 1.2x)",
+        main * 1e6,
+        spread * 1e6,
+        spread / main
+    );
+    let latency = engine.latency_frames();
+    let blocks_bytes = 3 * BUS_CHANNELS * trax::engine::SUB_BLOCK_FRAMES * 4;
+    let delays_bytes = (BUS_COUNT - 1) * 2 * latency * 4;
+    println!(
+        "bus buffers: 3 sub-blocks of every bus {} KiB + aux delays ({latency} frames) {:.1} KiB",
+        blocks_bytes / 1024,
+        delays_bytes as f64 / 1024.0
+    );
+}
+
 fn next_song_gap() {
     // Two corpus songs; start 1 s before the end of the first.
     let dir = std::env::temp_dir().join(format!("trax-bench-{}", std::process::id()));
@@ -321,7 +390,7 @@ fn next_song_gap() {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
-    // `--only NAME` runs one part: first-audio, seek, idle, process, next.
+    // `--only NAME` runs one part: first-audio, seek, idle, process, buses, next.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -357,6 +426,9 @@ fn main() {
     }
     if run("process") {
         process_cost(if quick { 1000 } else { 4000 });
+    }
+    if run("buses") {
+        bus_cost(if quick { 2000 } else { 8000 });
     }
     if run("next") {
         next_song_gap();
