@@ -3,7 +3,9 @@
 //! mute/solo/gain/pan, song changes, pause/resume/stop, underruns (rendering
 //! far faster than real time), a setlist reload while playing, and
 //! auto-advance, and the requests the plugin glue makes on the audio thread
-//! (cue, play, seek, synced play and seek, pause/resume/stop), all with the
+//! (cue, play, seek, synced play and seek, pause/resume/stop), and the live
+//! rig (stems on aux buses, every bus connected, a count-in and a click from
+//! the tempo, a song that fades out at its end), all with the
 //! auto-master chain in the output, mastering songs with settings of their
 //! own and toggled on and off (on the audio thread and by command). Every
 //! `process()` call, and every such request with the process call after it,
@@ -11,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use trax::bridge::StemMix;
+use trax::bridge::{Bus, SongEnd, SongTempo, StemMix, BUS_CHANNELS};
 use trax::{Player, PlayerConfig};
 
 const ENGINE_HZ: u32 = 48_000;
@@ -26,18 +28,32 @@ struct Audio<'a> {
     engine: trax::Engine,
     l: Vec<f32>,
     r: Vec<f32>,
+    /// The aux buses' channels (every bus is connected).
+    aux: Vec<Vec<f32>>,
     calls: u64,
     wrap: Wrap<'a>,
+}
+
+/// One process call with every bus connected: main into `l`/`r`, the aux
+/// buses into `aux`.
+fn process_all(engine: &mut trax::Engine, l: &mut [f32], r: &mut [f32], aux: &mut [Vec<f32>]) {
+    let mut refs: [&mut [f32]; BUS_CHANNELS] = Default::default();
+    refs[0] = l;
+    refs[1] = r;
+    for (slot, c) in refs[2..].iter_mut().zip(aux.iter_mut()) {
+        *slot = &mut c[..];
+    }
+    engine.process_buses(&mut trax::Outputs::new(refs));
 }
 
 impl Audio<'_> {
     /// One block whose audio-thread work is `request` on the engine, then
     /// the process call, both inside the wrapper.
     fn request(&mut self, mut request: impl FnMut(&mut trax::Engine)) {
-        let (engine, l, r) = (&mut self.engine, &mut self.l, &mut self.r);
+        let (engine, l, r, aux) = (&mut self.engine, &mut self.l, &mut self.r, &mut self.aux);
         (self.wrap)(&mut || {
             request(engine);
-            engine.process(l, r);
+            process_all(engine, l, r, aux);
         });
         self.calls += 1;
     }
@@ -47,9 +63,9 @@ impl Audio<'_> {
     /// behind and underruns happen).
     fn run(&mut self, blocks: usize, pace: Duration) {
         for _ in 0..blocks {
-            let (engine, l, r) = (&mut self.engine, &mut self.l, &mut self.r);
+            let (engine, l, r, aux) = (&mut self.engine, &mut self.l, &mut self.r, &mut self.aux);
             (self.wrap)(&mut || {
-                engine.process(l, r);
+                process_all(engine, l, r, aux);
             });
             self.calls += 1;
             if !pace.is_zero() {
@@ -104,6 +120,7 @@ pub fn run(wrap: Wrap<'_>) {
         engine,
         l: vec![0.0; BLOCK],
         r: vec![0.0; BLOCK],
+        aux: vec![vec![0.0; BLOCK]; BUS_CHANNELS - 2],
         calls: 0,
         wrap,
     };
@@ -212,6 +229,37 @@ pub fn run(wrap: Wrap<'_>) {
     player.load(&setlist_a);
     player.play_song_at(2, 1_500_000);
     audio.run(900, quarter_rt);
+    // The live rig: stems on every bus but Click (so the click is
+    // generated), a one-bar count-in at 240 bpm before a song started from
+    // stop, the click through the song, and a song that fades out at its
+    // end and stops.
+    let mut setlist_c = setlist_a.clone();
+    for song in &mut setlist_c.songs {
+        song.tempo = Some(SongTempo {
+            bpm: 240.0,
+            beats_per_bar: 4,
+            count_in_bars: 1,
+            click: true,
+        });
+        for (i, stem) in song.stems.iter_mut().enumerate() {
+            let bus = Bus::from_index(i % 9).unwrap_or_default();
+            stem.mix.bus = if bus == Bus::Click { Bus::Main } else { bus };
+        }
+    }
+    setlist_c.songs[1].end = SongEnd::Fade { secs: 0.5 };
+    let prepared_c = player.load(&setlist_c);
+    audio.run(50, quarter_rt);
+    let before = stats.song_starts();
+    audio.request(|e| e.play_song(0, 0));
+    audio.run_until(started(before + 1), 4000, quarter_rt);
+    assert!(
+        stats.song_starts() > before,
+        "the song started after its count-in"
+    );
+    audio.run(200, quarter_rt);
+    let len = prepared_c.songs[1].length_frames;
+    player.play_song_at(1, len.saturating_sub(u64::from(ENGINE_HZ)));
+    audio.run(800, quarter_rt);
 
     eprintln!(
         "{} process calls in {:.1} s, {} underruns, {} song starts",

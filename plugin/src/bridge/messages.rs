@@ -60,6 +60,29 @@ impl SongEnd {
     /// The fade a `fade` end gets when the setlist gives no length, seconds.
     pub const DEFAULT_FADE_SECS: f32 = 4.0;
 
+    /// Parses what [`SongEnd`]'s `Display` writes ("continue", "stop",
+    /// "fade 2.5"; "fade" alone is [`SongEnd::DEFAULT_FADE_SECS`]).
+    /// Allocation-free.
+    pub fn parse(text: &str) -> Option<SongEnd> {
+        let mut words = text.split_whitespace();
+        let end = match words.next()? {
+            "continue" => SongEnd::Continue,
+            "stop" => SongEnd::Stop,
+            "fade" => {
+                let secs = match words.next() {
+                    Some(w) => w.parse::<f32>().ok()?,
+                    None => Self::DEFAULT_FADE_SECS,
+                };
+                if !(secs > 0.0 && secs <= Self::MAX_FADE_SECS) {
+                    return None;
+                }
+                SongEnd::Fade { secs }
+            }
+            _ => return None,
+        };
+        words.next().is_none().then_some(end)
+    }
+
     /// Whether the transport stops at the end (stop or fade).
     pub fn stops(self) -> bool {
         !matches!(self, SongEnd::Continue)
@@ -74,6 +97,41 @@ impl SongEnd {
             _ => 0,
         }
     }
+}
+
+impl std::fmt::Display for SongEnd {
+    /// "continue", "stop" or "fade SECS" (what [`SongEnd::parse`] reads).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SongEnd::Continue => f.write_str("continue"),
+            SongEnd::Stop => f.write_str("stop"),
+            SongEnd::Fade { secs } => write!(f, "fade {secs}"),
+        }
+    }
+}
+
+/// A song's tempo: its count-in and its generated click.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SongTempo {
+    /// Beats per minute (20 ..= 400).
+    pub bpm: f32,
+    /// Beats per bar (1 ..= 16); the first of each bar is accented.
+    pub beats_per_bar: u8,
+    /// Bars counted in on the Click bus before the song when it starts
+    /// from stop (0, 1, 2 or 4): its stems start at the count-in's end.
+    pub count_in_bars: u8,
+    /// Whether a generated click runs through the song on the Click bus
+    /// (only while no stem of the song plays on Click).
+    pub click: bool,
+}
+
+impl SongTempo {
+    /// Fastest tempo accepted, bpm.
+    pub const MAX_BPM: f32 = 400.0;
+    /// Slowest tempo accepted, bpm.
+    pub const MIN_BPM: f32 = 20.0;
+    /// Count-ins accepted, bars.
+    pub const COUNT_IN_BARS: [u8; 4] = [0, 1, 2, 4];
 }
 
 /// Stem status values in [`EngineSetlist::stem_status`].
@@ -96,6 +154,8 @@ pub struct EngineSong {
     /// What happens at its end (changed at run time by
     /// [`Command::SetSongEnd`]).
     pub end: SongEnd,
+    /// Its tempo (count-in, click), if the setlist gives one.
+    pub tempo: Option<SongTempo>,
 }
 
 /// A stem as the audio thread needs it.

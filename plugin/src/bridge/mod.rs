@@ -37,7 +37,8 @@ pub use bus::{Bus, AUX_BUS_COUNT, AUX_BUS_NAMES, BUS_CHANNELS, BUS_COUNT};
 pub use key::ChunkKey;
 pub use lanes::DeckLanes;
 pub use messages::{
-    Command, CueAction, EngineSetlist, EngineSong, EngineStem, Event, Request, SongEnd, StemMix,
+    Command, CueAction, EngineSetlist, EngineSong, EngineStem, Event, Request, SongEnd, SongTempo,
+    StemMix,
 };
 pub use slot::{Slot, SlotPool, SlotRead};
 pub use song_master::SongMaster;

@@ -39,6 +39,10 @@ pub struct EngineStats {
     active_deck: AtomicU32,
     /// Song of the active deck, `u32::MAX` if none.
     active_song: AtomicU32,
+    /// Songs that ended with a stop (or a fade) so far, and the song each
+    /// one cued (the latest): see [`EngineStats::end_stops`].
+    end_stops: AtomicU64,
+    end_stop_next: AtomicU32,
     /// Per deck: play position in frames of its song's timeline.
     deck_position_frames: [AtomicU64; DECKS],
     /// Per deck: true while the audio thread reads from it (playing, fading
@@ -83,6 +87,8 @@ impl Default for EngineStats {
             transport: AtomicU8::new(0),
             active_deck: AtomicU32::new(u32::MAX),
             active_song: AtomicU32::new(u32::MAX),
+            end_stops: AtomicU64::new(0),
+            end_stop_next: AtomicU32::new(u32::MAX),
             deck_position_frames: std::array::from_fn(|_| AtomicU64::new(0)),
             deck_in_use: std::array::from_fn(|_| AtomicBool::new(false)),
             deck_cue_id: std::array::from_fn(|_| AtomicU32::new(0)),
@@ -120,6 +126,21 @@ impl EngineStats {
     pub fn active_song(&self) -> Option<usize> {
         let s = self.active_song.load(Ordering::Relaxed);
         (s != u32::MAX).then_some(s as usize)
+    }
+    /// How many songs ended with a stop or a fade ([`crate::bridge::SongEnd`])
+    /// so far, and the song the last one cued for Play (none after the
+    /// setlist's last song): a reader that sees the count change knows
+    /// the transport stopped at a song's end. Realtime-safe.
+    pub fn end_stops(&self) -> (u64, Option<usize>) {
+        let next = self.end_stop_next.load(Ordering::Acquire);
+        let count = self.end_stops.load(Ordering::Acquire);
+        (count, (next != u32::MAX).then_some(next as usize))
+    }
+    /// Audio side: a song ended with a stop, cueing `next`. Realtime-safe.
+    pub fn note_end_stop(&self, next: Option<usize>) {
+        self.end_stop_next
+            .store(next.map_or(u32::MAX, |s| s as u32), Ordering::Release);
+        self.end_stops.fetch_add(1, Ordering::AcqRel);
     }
     /// Audio side. Realtime-safe.
     pub fn set_active(&self, deck: Option<usize>, song: Option<usize>) {

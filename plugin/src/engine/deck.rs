@@ -265,9 +265,9 @@ impl Engine {
         if stops {
             self.transport = Transport::Stopped;
             self.out_fade = OutFade::None;
-            if self.auto_advance && next < sl.songs.len() {
-                self.cued_after_end = Some(next as u16);
-            }
+            let cued = (self.auto_advance && next < sl.songs.len()).then_some(next);
+            self.cued_after_end = cued.map(|n| n as u16);
+            self.stats.note_end_stop(cued);
             self.emit(Event::SongEnded {
                 song,
                 advance: false,
@@ -368,6 +368,7 @@ mod tests {
                     first_stem: i as u32,
                     stem_count: 1,
                     end: crate::bridge::SongEnd::Continue,
+                    tempo: None,
                 })
                 .collect(),
             stems: lengths

@@ -23,6 +23,7 @@
 )]
 
 pub mod buses;
+pub mod click;
 mod deck;
 pub mod declick;
 pub mod master;
@@ -34,11 +35,11 @@ pub mod window;
 
 use std::sync::Arc;
 
+use crate::bridge::{Bus, SongMaster, AUX_BUS_COUNT, BUS_COUNT};
 use crate::bridge::{
     Command, CueAction, EngineSetlist, EngineStats, Event, Request, TransportState, Waker, DECKS,
     MAX_STEMS,
 };
-use crate::bridge::{SongMaster, AUX_BUS_COUNT, BUS_COUNT};
 use declick::{equal_power, fade_in, frames_for, CROSSFADE_SECS, GAIN_RAMP_SECS, RECOVER_SECS};
 use master::Chain;
 use mixer::{target_gains, GainRamp};
@@ -46,6 +47,7 @@ use window::{read_stem, ready_frames, StemRef};
 
 pub use buses::Outputs;
 use buses::{AuxDelay, BusBlock};
+use click::{BeatGrid, ClickSounds};
 use deck::{Crossfade, Deck, DeckRole, SyncStart};
 use render::any_solo;
 use transport::{OutFade, Transport};
@@ -91,6 +93,13 @@ pub struct GateStem {
     /// Frames the gate counts as ready from the position (up to
     /// [`START_GATE_FRAMES`]).
     pub gate_ready_frames: u32,
+}
+
+/// A count-in on the Click bus: its beats and the frames of it played.
+#[derive(Clone, Copy, Debug)]
+struct CountIn {
+    grid: BeatGrid,
+    elapsed_frames: u64,
 }
 
 /// Whether `process()` may wait for data.
@@ -166,6 +175,10 @@ pub struct Engine {
     /// Each aux bus's delay: the chain's latency, so that aux buses stay in
     /// time with main.
     aux_delays: [AuxDelay; AUX_BUS_COUNT],
+    /// The generated click's sounds at the engine rate.
+    click_sounds: ClickSounds,
+    /// A count-in running before a song started from stop.
+    count_in: Option<CountIn>,
     /// Each song's chain settings, by song index (neutral until its
     /// analysis is fitted).
     song_masters: Box<[SongMaster]>,
@@ -212,6 +225,8 @@ impl Engine {
             mix_a: Some(BusBlock::boxed()),
             mix_b: Some(BusBlock::boxed()),
             aux_delays: std::array::from_fn(|_| AuxDelay::new(latency_frames)),
+            click_sounds: ClickSounds::new(rate),
+            count_in: None,
             chain,
             song_masters: std::iter::repeat_n(SongMaster::NEUTRAL, crate::setlist::MAX_SONGS)
                 .collect(),
@@ -377,6 +392,12 @@ impl Engine {
                 }
             ))
             || (self.transport != Transport::Paused && self.pending.is_some())
+    }
+
+    /// Whether a count-in is running (the song's stems start at its end).
+    /// Realtime-safe.
+    pub fn is_counting_in(&self) -> bool {
+        self.count_in.is_some()
     }
 
     /// Whether the transport is paused (a resume continues in place).

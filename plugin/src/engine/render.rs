@@ -35,6 +35,25 @@ impl Engine {
             if offline && self.awaiting_cue {
                 return done;
             }
+            if let Some(ci) = self.count_in.as_mut() {
+                // The count-in on the Click bus; the cued deck waits for
+                // its end (its start is synced to it).
+                let left = ci.grid.end_frames().saturating_sub(ci.elapsed_frames);
+                if left > 0 {
+                    let n = ((len - done) as u64).min(left) as usize;
+                    let (l, r) = out.bus_mut(Bus::Click.index());
+                    self.click_sounds.mix(
+                        &ci.grid,
+                        ci.elapsed_frames,
+                        &mut l[done..done + n],
+                        &mut r[done..done + n],
+                    );
+                    ci.elapsed_frames += n as u64;
+                    done += n;
+                    continue;
+                }
+                self.count_in = None;
+            }
             if let Some(p) = self.pending {
                 if let Some(sync) = self.decks[p].sync {
                     let now = self.clock_frames + done as u64;
@@ -169,6 +188,7 @@ impl Engine {
         }
         self.mix_a = Some(mix_a);
         self.mix_b = Some(mix_b);
+        self.song_click(sl, a, song_pos, at, n, out);
         self.song_fade(sl, a, song_pos, at, n, out);
         match self.out_fade {
             OutFade::None => {}
@@ -198,6 +218,40 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// A song whose tempo asks for a click ([`crate::bridge::SongTempo::click`])
+    /// and that has no stem on the Click bus: its beats, from song frame 0,
+    /// on the Click bus for frames `at..at + n` of `out` (deck `a` rendered
+    /// them from `song_pos`).
+    fn song_click(
+        &self,
+        sl: &EngineSetlist,
+        a: usize,
+        song_pos: u64,
+        at: usize,
+        n: usize,
+        out: &mut BusBlock,
+    ) {
+        let song = self.decks[a].song;
+        let Some(tempo) = sl
+            .songs
+            .get(song as usize)
+            .and_then(|s| s.tempo)
+            .filter(|t| t.click)
+        else {
+            return;
+        };
+        let has_click_stem = (0..MAX_STEMS)
+            .map_while(|stem| Self::stem_ref(sl, a, song, stem))
+            .any(|(_, flat)| sl.stems[flat].mix.bus == Bus::Click);
+        if has_click_stem {
+            return;
+        }
+        let grid = BeatGrid::of(&tempo, self.config.engine_rate_hz);
+        let (l, r) = out.bus_mut(Bus::Click.index());
+        self.click_sounds
+            .mix(&grid, song_pos, &mut l[at..at + n], &mut r[at..at + n]);
     }
 
     /// A song that ends with a fade ([`crate::bridge::SongEnd::Fade`]): scales frames

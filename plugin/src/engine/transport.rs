@@ -40,6 +40,7 @@ impl Engine {
         let Ok(song16) = u16::try_from(song) else {
             return;
         };
+        self.start_count_in(song16, frame);
         let preloaded = (0..DECKS).find(|&d| {
             self.decks[d].role == DeckRole::Cued(CueAction::Preload)
                 && self.decks[d].song == song16
@@ -94,6 +95,43 @@ impl Engine {
         })
     }
 
+    /// A song started from stop at its frame 0 with a count-in
+    /// ([`crate::bridge::SongTempo::count_in_bars`]): the count-in starts
+    /// at the next frame on the Click bus and the song's start is synced to
+    /// its end (whenever its stems are ready, they come in on the beat).
+    /// Not for starts in step with the host (they carry their own sync) or
+    /// while a song plays.
+    fn start_count_in(&mut self, song: u16, frame: u64) {
+        if self.count_in.take().is_some() {
+            // Another start during a count-in: it counts in afresh.
+            self.sync_request = None;
+        }
+        if frame != 0 || self.sync_request.is_some() || self.is_playing() {
+            return;
+        }
+        let rate = self.config.engine_rate_hz;
+        let grid = self
+            .setlist
+            .as_deref()
+            .and_then(|sl| sl.songs.get(song as usize))
+            .and_then(|s| s.tempo)
+            .and_then(|t| BeatGrid::count_in(&t, rate));
+        let Some(grid) = grid else {
+            return;
+        };
+        self.count_in = Some(CountIn {
+            grid,
+            elapsed_frames: 0,
+        });
+        self.sync_request = Some((
+            Some(song),
+            SyncStart {
+                since_clock_frames: self.clock_frames + grid.end_frames(),
+                frame: 0,
+            },
+        ));
+    }
+
     /// Like [`Engine::play_song`], but keeping time with an external clock
     /// (the host transport): the song starts at `frame` plus the frames
     /// rendered since this call, so however long the loader takes, it
@@ -105,6 +143,8 @@ impl Engine {
         let Ok(song16) = u16::try_from(song) else {
             return;
         };
+        // In step with the host: no count-in of ours.
+        self.count_in = None;
         self.sync_request = Some((
             Some(song16),
             SyncStart {
@@ -121,6 +161,7 @@ impl Engine {
         if self.song_count() == 0 {
             return;
         }
+        self.count_in = None;
         self.sync_request = Some((
             None,
             SyncStart {
@@ -173,6 +214,7 @@ impl Engine {
     /// between). Realtime-safe.
     pub fn halt(&mut self) {
         self.awaiting_cue = false;
+        self.count_in = None;
         self.sync_request = None;
         self.stop_now();
         // Nothing of this activation comes out of the auto-master's delay
@@ -231,6 +273,7 @@ impl Engine {
                 self.out_fade = OutFade::None;
                 self.awaiting_cue = false;
                 self.sync_request = None;
+                self.count_in = None;
                 self.setlist_serial = self.setlist_serial.wrapping_add(1);
                 self.song_masters.fill(SongMaster::NEUTRAL);
                 self.retired = self.setlist.replace(new);
@@ -261,6 +304,11 @@ impl Engine {
                     self.out_fade = OutFade::In { done: 0 };
                 }
             }
+            Command::Pause if self.count_in.is_some() => {
+                // Pause during a count-in: nothing plays yet, so it stops
+                // (the next Play counts in again).
+                self.apply(Command::Stop);
+            }
             Command::Pause => {
                 if self.transport == Transport::Playing {
                     self.out_fade = OutFade::Out {
@@ -271,6 +319,10 @@ impl Engine {
             }
             Command::Stop => {
                 self.awaiting_cue = false;
+                if self.count_in.take().is_some() {
+                    // The count-in's start sync goes with it.
+                    self.sync_request = None;
+                }
                 if self.transport == Transport::Playing && self.active.is_some() {
                     self.out_fade = OutFade::Out {
                         done: 0,

@@ -49,6 +49,8 @@ pub struct PreparedSong {
     pub stems: Vec<PreparedStem>,
     /// What happens at its end.
     pub end: crate::bridge::SongEnd,
+    /// Its tempo (count-in, click).
+    pub tempo: Option<crate::bridge::SongTempo>,
 }
 
 /// A setlist probed for one engine rate.
@@ -309,6 +311,7 @@ pub fn prepare(
                 length_frames,
                 stems,
                 end: song.end,
+                tempo: song.tempo,
             }
         })
         .collect();

@@ -10,8 +10,8 @@ use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::{
-    Bus, Setlist, SetlistError, Song, SongEnd, Stem, StemMix, GAIN_RANGE_DB, MASTER_TRIM_RANGE_DB,
-    MAX_OFFSET_SECS, MAX_PATH_BYTES, MAX_SONGS, MAX_STEMS_PER_SONG,
+    Bus, Setlist, SetlistError, Song, SongEnd, SongTempo, Stem, StemMix, GAIN_RANGE_DB,
+    MASTER_TRIM_RANGE_DB, MAX_OFFSET_SECS, MAX_PATH_BYTES, MAX_SONGS, MAX_STEMS_PER_SONG,
 };
 
 /// A list with at most `N` items, refused while parsing when longer.
@@ -112,6 +112,34 @@ fn output<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bus>, D::Error> {
     })
 }
 
+fn bpm<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f32>, D::Error> {
+    ranged(
+        d,
+        f64::from(SongTempo::MIN_BPM),
+        f64::from(SongTempo::MAX_BPM),
+        " bpm",
+    )
+    .map(|v| Some(v as f32))
+}
+
+fn beats_per_bar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    let v = u8::deserialize(d)?;
+    if !(1..=16).contains(&v) {
+        return Err(de::Error::custom(format!("{v} is out of range (1 ..= 16)")));
+    }
+    Ok(Some(v))
+}
+
+fn count_in_bars<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    let v = u8::deserialize(d)?;
+    if !SongTempo::COUNT_IN_BARS.contains(&v) {
+        return Err(de::Error::custom(format!(
+            "{v} bars: a count-in is 0, 1, 2 or 4 bars"
+        )));
+    }
+    Ok(Some(v))
+}
+
 /// `end`: what happens when a song ends.
 #[derive(Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,6 +176,11 @@ struct FileSetlist {
     end: Option<EndName>,
     #[serde(default, deserialize_with = "fade_secs")]
     fade_secs: Option<f32>,
+    /// The default count-in of songs with a `bpm`.
+    #[serde(default, deserialize_with = "count_in_bars")]
+    count_in_bars: Option<u8>,
+    /// The default generated click of songs with a `bpm`.
+    click: Option<bool>,
     #[serde(alias = "songs")]
     song: Bounded<FileSong, MAX_SONGS>,
 }
@@ -164,6 +197,13 @@ struct FileSong {
     end: Option<EndName>,
     #[serde(default, deserialize_with = "fade_secs")]
     fade_secs: Option<f32>,
+    #[serde(default, deserialize_with = "bpm")]
+    bpm: Option<f32>,
+    #[serde(default, deserialize_with = "beats_per_bar")]
+    beats_per_bar: Option<u8>,
+    #[serde(default, deserialize_with = "count_in_bars")]
+    count_in_bars: Option<u8>,
+    click: Option<bool>,
     // Informational fields of the corpus JSON, accepted and ignored.
     #[serde(default, rename = "dir")]
     _dir: Option<IgnoredAny>,
@@ -233,6 +273,16 @@ pub(super) fn parse(path: &Path, text: &str, is_json: bool) -> Result<Setlist, S
     };
     let base = path.parent().unwrap_or(Path::new("."));
     let default_end = song_end(parsed.end, parsed.fade_secs, SongEnd::Continue);
+    if let Some(i) = parsed.song.0.iter().position(|s| {
+        s.bpm.is_none() && (s.count_in_bars.is_some_and(|b| b > 0) || s.click == Some(true))
+    }) {
+        return Err(SetlistError::Invalid {
+            path: path.to_path_buf(),
+            field: format!("song[{i}].bpm"),
+            message: "a count-in or a click needs the song's bpm".into(),
+        });
+    }
+    let (default_count_in, default_click) = (parsed.count_in_bars, parsed.click);
     let songs: Vec<Song> = parsed
         .song
         .0
@@ -242,6 +292,12 @@ pub(super) fn parse(path: &Path, text: &str, is_json: bool) -> Result<Setlist, S
             name: s.name.map_or_else(|| format!("Song {}", i + 1), |t| t.0),
             master_trim_db: s.master_trim_db,
             end: song_end(s.end, s.fade_secs, default_end),
+            tempo: s.bpm.map(|bpm| SongTempo {
+                bpm,
+                beats_per_bar: s.beats_per_bar.unwrap_or(4),
+                count_in_bars: s.count_in_bars.or(default_count_in).unwrap_or(0),
+                click: s.click.or(default_click).unwrap_or(false),
+            }),
             stems: s
                 .stem
                 .0
@@ -407,6 +463,51 @@ path = "d/x.wav"
             plain.unwrap().songs[0].end,
             SongEnd::Continue,
             "today's default"
+        );
+    }
+
+    #[test]
+    fn parses_tempo_count_in_and_click() {
+        let text = r#"
+count_in_bars = 2
+[[song]]
+bpm = 120.0
+[[song.stem]]
+path = "a.wav"
+[[song]]
+bpm = 90.5
+beats_per_bar = 3
+count_in_bars = 0
+click = true
+[[song.stem]]
+path = "b.wav"
+[[song]]
+[[song.stem]]
+path = "c.wav"
+"#;
+        let s = parse(Path::new("/x/set.toml"), text, false).unwrap();
+        let t = s.songs[0].tempo.unwrap();
+        assert_eq!(
+            (t.bpm, t.beats_per_bar, t.count_in_bars, t.click),
+            (120.0, 4, 2, false)
+        );
+        let t = s.songs[1].tempo.unwrap();
+        assert_eq!(
+            (t.bpm, t.beats_per_bar, t.count_in_bars, t.click),
+            (90.5, 3, 0, true)
+        );
+        assert_eq!(s.songs[2].tempo, None, "no bpm, no count-in");
+        let e = err("[[song]]\ncount_in_bars = 3\nbpm = 100.0\n[[song.stem]]\npath = \"a\"\n");
+        assert!(
+            e.contains("song[0].count_in_bars") && e.contains("0, 1, 2 or 4"),
+            "{e}"
+        );
+        let e = err("[[song]]\ncount_in_bars = 1\n[[song.stem]]\npath = \"a\"\n");
+        assert!(e.contains("song[0].bpm") && e.contains("needs"), "{e}");
+        let e = err("[[song]]\nbpm = 1000.0\n[[song.stem]]\npath = \"a\"\n");
+        assert!(
+            e.contains("song[0].bpm") && e.contains("out of range"),
+            "{e}"
         );
     }
 

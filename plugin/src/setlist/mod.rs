@@ -16,7 +16,7 @@ mod format;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::bridge::{Bus, SongEnd, StemMix};
+pub use crate::bridge::{Bus, SongEnd, SongTempo, StemMix};
 pub use folder::{is_audio_file, AUDIO_EXTENSIONS};
 
 /// Most songs in one setlist.
@@ -59,6 +59,9 @@ pub struct Song {
     /// What happens when the song ends (`end`, `fade_secs`; the setlist's
     /// default where the song gives none; continue by default).
     pub end: SongEnd,
+    /// Tempo, count-in and generated click (`bpm`, `beats_per_bar`,
+    /// `count_in_bars`, `click`), if the song gives a `bpm`.
+    pub tempo: Option<SongTempo>,
 }
 
 impl Song {
@@ -70,6 +73,7 @@ impl Song {
             stems,
             master_trim_db: 0.0,
             end: SongEnd::Continue,
+            tempo: None,
         }
     }
 }

@@ -311,6 +311,7 @@ impl Coordinator {
                 first_stem: engine_stems.len() as u32,
                 stem_count: song.stems.len() as u32,
                 end: song.end,
+                tempo: song.tempo,
             });
             engine_stems.extend(song.stems.iter().map(|st| EngineStem {
                 offset_frames: st.offset_frames,
