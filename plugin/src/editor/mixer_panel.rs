@@ -14,6 +14,7 @@ use super::format::gain_db;
 use super::peak_meter::{meter_bar, Meter};
 use super::setlist_panel::{CUED_BLUE, LOADING_AMBER};
 use super::{Snapshot, TraxEditor};
+use crate::bridge::Bus;
 use crate::plugin::params::StemMixState;
 
 /// The narrowest a strip gets, logical pixels (a 4-letter name, the fader
@@ -32,6 +33,9 @@ pub const STRIP_GAP: f32 = 4.0;
 pub const FADER_MIN_DB: f32 = -60.0;
 /// The fader's top, dB.
 pub const FADER_MAX_DB: f32 = 12.0;
+
+/// Width of a strip's output tag (the bus it plays on), logical pixels.
+const OUTPUT_TAG_WIDTH: f32 = 22.0;
 
 /// Heights inside a strip, logical pixels.
 const NAME_HEIGHT: f32 = 16.0;
@@ -232,6 +236,10 @@ fn strip(
     let pan_rect = row(PAN_HEIGHT);
     let buttons_rect = row(BUTTON_HEIGHT);
 
+    // The name, and at its right the stem's output bus as a tag that
+    // opens the bus menu.
+    let tag_width = OUTPUT_TAG_WIDTH.min(name_rect.width() / 2.0);
+    let (name_rect, tag_rect) = name_rect.split_left_right_at_x(name_rect.right() - tag_width);
     ui.put(
         name_rect,
         egui::Label::new(RichText::new(name).small().strong())
@@ -239,6 +247,7 @@ fn strip(
             .sense(egui::Sense::hover()),
     )
     .on_hover_text(name);
+    output_tag(ui, tag_rect, index, name, &mut value.bus);
 
     // The fader, with the meter beside it.
     let meter_width = 8.0;
@@ -363,6 +372,48 @@ pub fn pan_text(pan: f32) -> String {
         0 => "C".into(),
         p if p < 0 => format!("L {}", -p),
         p => format!("R {p}"),
+    }
+}
+
+/// A stem's output bus as a short coloured tag in `rect` ("•" main, "C"
+/// click, "G" guide, …, "1"/"2" aux) that opens a menu of the buses; named
+/// "Output N" for accessibility.
+fn output_tag(ui: &mut egui::Ui, rect: egui::Rect, index: usize, name: &str, bus: &mut Bus) {
+    let (code, color) = bus_tag(*bus);
+    let response = ui
+        .scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+            ui.spacing_mut().button_padding = egui::vec2(1.0, 0.0);
+            ui.spacing_mut().interact_size = egui::vec2(rect.width(), rect.height());
+            ui.menu_button(RichText::new(code).small().strong().color(color), |ui| {
+                for b in Bus::ALL {
+                    if ui.selectable_label(*bus == b, b.name()).clicked() {
+                        *bus = b;
+                        ui.close();
+                    }
+                }
+            })
+            .response
+        })
+        .inner;
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Output {}", index + 1))
+    });
+    response.on_hover_text(format!("{name} plays on {}: click to change", bus.name()));
+}
+
+/// The tag and colour of `bus`.
+pub fn bus_tag(bus: Bus) -> (&'static str, Color32) {
+    match bus {
+        // Not "M": that is Mute's button, just below.
+        Bus::Main => ("•", Color32::GRAY),
+        Bus::Click => ("C", Color32::from_rgb(240, 180, 60)),
+        Bus::Guide => ("G", Color32::from_rgb(90, 200, 230)),
+        Bus::Drums => ("D", Color32::from_rgb(200, 140, 230)),
+        Bus::Bass => ("B", Color32::from_rgb(200, 140, 230)),
+        Bus::Keys => ("K", Color32::from_rgb(200, 140, 230)),
+        Bus::Vocals => ("V", Color32::from_rgb(200, 140, 230)),
+        Bus::Aux1 => ("1", Color32::from_rgb(200, 140, 230)),
+        Bus::Aux2 => ("2", Color32::from_rgb(200, 140, 230)),
     }
 }
 

@@ -32,6 +32,7 @@ pub mod mixer_panel;
 pub mod peak_meter;
 pub mod residency;
 pub mod setlist_panel;
+pub mod song_end;
 pub mod transport_panel;
 
 use std::sync::Arc;
@@ -101,6 +102,9 @@ pub struct TraxEditor {
     meters: peak_meter::Meters,
     cache: cache_panel::CachePanel,
     master_meter: master_panel::ReductionMeter,
+    /// The engine's count of songs that ended with a stop, as last seen
+    /// ([`song_end::follow_end_stops`]).
+    seen_end_stops: Option<u64>,
     /// The control thread's published view, as last read.
     view: Reader<ControlView>,
     /// The loader's slot pool, as last read (for the seek bar's RAM row).
@@ -203,6 +207,7 @@ impl TraxEditor {
             meters: peak_meter::Meters::default(),
             cache: cache_panel::CachePanel::default(),
             master_meter: master_panel::ReductionMeter::default(),
+            seen_end_stops: None,
             cached_ranges: None,
             pending_seek: None,
             view: Reader::default(),
@@ -218,6 +223,7 @@ impl TraxEditor {
     /// Draws the whole editor into `ui` (the window's root).
     pub fn view(&mut self, ui: &mut egui::Ui) {
         let snap = Snapshot::take(&self.params, &self.shared, &mut self.view);
+        song_end::follow_end_stops(self, &snap);
         let now_secs = ui.input(|i| i.time);
         for action in keys::take_actions(ui.ctx()) {
             self.key_action(action, &snap, now_secs);
@@ -269,8 +275,15 @@ impl TraxEditor {
         }
     }
 
-    /// Play, or pause what plays (the `play` parameter).
+    /// Play, or pause what plays (the `play` parameter). With `play` on
+    /// and nothing playing (the last song ended, before the editor turned
+    /// `play` off), it plays the cued song: one press, never a press that
+    /// only turns `play` off.
     fn play_pause(&self, snap: &Snapshot) {
+        if snap.play && snap.transport == TransportState::Stopped {
+            self.play_now(snap.selected_song);
+            return;
+        }
         self.set_param(&self.params.play, !snap.play);
     }
 

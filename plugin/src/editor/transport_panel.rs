@@ -53,7 +53,7 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             underruns(editor, ui, snap);
             ui.separator();
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                now_and_next(ui, snap);
+                now_and_next(editor, ui, snap);
             });
         });
     });
@@ -216,7 +216,7 @@ fn follow(editor: &mut TraxEditor, ui: &mut egui::Ui) {
     }
 }
 
-fn now_and_next(ui: &mut egui::Ui, snap: &Snapshot) {
+fn now_and_next(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
     let Some(setlist) = &snap.setlist else {
         return;
     };
@@ -254,6 +254,7 @@ fn now_and_next(ui: &mut egui::Ui, snap: &Snapshot) {
             ui.add(egui::Label::new(RichText::new(&now).size(28.0).strong()).truncate())
                 .on_hover_text(&now);
         });
+        super::song_end::selector(editor, ui, snap);
     }
     if let Some(next) = next {
         ui.add_space(16.0);

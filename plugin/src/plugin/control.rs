@@ -183,6 +183,10 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
     // What the engine has of the persisted mix: only changes are sent (a
     // fader drag must not resend every stem of every song).
     let mut applied: Vec<Vec<super::params::StemMixState>> = Vec::new();
+    // The same for the song ends the editor set for this show: what the
+    // engine has (the setlist's until changed).
+    let mut applied_ends_version: Option<(u64, u64)> = None;
+    let mut applied_ends: Vec<crate::bridge::SongEnd> = Vec::new();
     let mut reported = 0usize;
     let mut transport_seen = (crate::bridge::TransportState::Stopped, None);
     let mut mastering = super::auto_master::AutoMasterControl::new();
@@ -192,6 +196,8 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
             loaded_setlist = Some(version);
             applied_mix = None;
             applied.clear();
+            applied_ends_version = None;
+            applied_ends.clear();
             reported = 0;
             let loaded = load(player, &path, shared, stop);
             if stop.load(Ordering::Acquire) {
@@ -219,6 +225,11 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
             }
             applied = mix;
         }
+        let ends_version = (version, params.song_ends.version());
+        if shared.load_state() == load_state::READY && applied_ends_version != Some(ends_version) {
+            applied_ends_version = Some(ends_version);
+            apply_song_ends(player, params, shared, &mut applied_ends);
+        }
         log_transport(player, shared, &mut transport_seen);
         // Problems found while playing (damaged frames, a file gone): the
         // player's list holds every problem since the load, the probe's
@@ -229,6 +240,36 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
             shared.view.update(|v| v.problems = problems.into());
         }
         std::thread::park_timeout(POLL);
+    }
+}
+
+/// Sends the engine each song's end where it changed: the editor's
+/// override for this show (`song_ends`), else the setlist's. `applied`
+/// holds what the engine has (empty after a load: the setlist's).
+fn apply_song_ends(
+    player: &Player,
+    params: &TraxParams,
+    shared: &Shared,
+    applied: &mut Vec<crate::bridge::SongEnd>,
+) {
+    let view = shared.view.get();
+    let Some(setlist) = view.setlist.as_ref() else {
+        return;
+    };
+    if applied.len() != setlist.songs.len() {
+        *applied = setlist.songs.iter().map(|s| s.end).collect();
+    }
+    let (ends, _) = params.song_ends.get();
+    for (song, s) in setlist.songs.iter().enumerate() {
+        let end = ends
+            .get(song)
+            .and_then(|e| e.as_deref())
+            .and_then(crate::bridge::SongEnd::parse)
+            .unwrap_or(s.end);
+        if applied[song] != end {
+            player.set_song_end(song, end);
+            applied[song] = end;
+        }
     }
 }
 

@@ -141,6 +141,11 @@ pub struct TraxParams {
     /// Per song, per stem: the mix.
     #[persist = "mix"]
     pub mix: Versioned<Vec<Vec<StemMixState>>>,
+    /// Per song: what happens at its end as the performer set it for this
+    /// show in the editor ([`crate::bridge::SongEnd`]'s text: "stop",
+    /// "fade 4", …; `None` or unreadable: the setlist's).
+    #[persist = "song_ends"]
+    pub song_ends: Versioned<Vec<Option<String>>>,
     /// Setlists opened in the editor, most recent first (at most
     /// [`crate::editor::RECENT_SETLISTS`]).
     #[persist = "recent"]
@@ -257,6 +262,7 @@ impl Default for TraxParams {
             follow_output_time: BoolParam::new("Follow: host time is output", false),
             setlist: Versioned::new(INITIAL_SETLIST.get().cloned().unwrap_or_default()),
             mix: Versioned::new(Vec::new()),
+            song_ends: Versioned::new(Vec::new()),
             recent_setlists: Versioned::new(Vec::new()),
             restored_play: RestoredFlag::default(),
         }
