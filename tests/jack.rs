@@ -1,13 +1,18 @@
 //! The standalone on a real JACK server: a MIDI note-on sent over JACK
 //! starts the song at the note's frame, and what `trax play --backend jack`
-//! outputs is what `trax render` renders offline.
+//! outputs is what `trax render` renders offline. The song is the demo's
+//! song 1 plus a click stem routed to the Click bus: the app registers a
+//! pair of ports per bus (`trax:main_1`, `trax:main_2`, `trax:click_1`, …),
+//! the click sounds on the Click ports only (main equals `trax render`,
+//! which renders main only), and the other buses are exactly silent.
 //!
 //! The test starts `jackd -d dummy` (48 kHz, 256-frame periods) under a
 //! private server name, `trax play --setlist <demo> --backend jack`, and
 //! `tests/hosts/jack_note.py` (a JACK-Client script: a MIDI out port
 //! connected to `trax:midi_input` and an audio port carrying the absolute
-//! JACK frame counter). `jack_capture` records `trax:output_1`,
-//! `trax:output_2` and the frame counter; once the recorder is connected
+//! JACK frame counter). `jack_capture` records `trax:main_1`,
+//! `trax:main_2`, the frame counter, `trax:click_1`, `trax:click_2` and
+//! `trax:guide_1`; once the recorder is connected
 //! the script sends note 36 (song 1) at a known frame. Every captured
 //! sample is therefore stamped with its JACK frame, so the test can check,
 //! to the frame:
@@ -32,10 +37,13 @@ use std::fs;
 use std::io::Write as _;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::child::{joined, on_path, read_lines, trax_binary, wait_line};
+
+mod procs;
+use procs::{jack_command, jack_ports, wait_for, wait_until, Procs};
 
 /// The JACK server's rate (and the reference render's).
 const RATE: u32 = 48_000;
@@ -52,8 +60,40 @@ const SEARCH_LAG: usize = 4096;
 const COMPARE_SECS: usize = 4;
 /// Seconds `jack_capture` records.
 const CAPTURE_SECS: u32 = 6;
+/// Channels recorded: main left and right, the frame counter, click left
+/// and right, guide left.
+const CAPTURED: usize = 6;
+
 /// -90 dBFS as a linear amplitude.
 const MINUS_90_DBFS: f32 = 3.162_277_7e-5;
+
+/// A setlist in `dir` of one song: the demo's song 1 (its stems by absolute
+/// path, its mix) plus a click track (-0.9 dBFS bursts) on the Click bus.
+fn song_with_click(dir: &Path) -> PathBuf {
+    use std::fmt::Write as _;
+    let demo = trax::setlist::load(&workspace().join("assets/demo/setlist.toml"))
+        .expect("the demo setlist");
+    let mut toml = String::from("name = \"jack test\"\n[[song]]\nname = \"song 1 + click\"\n");
+    for st in &demo.songs[0].stems {
+        let _ = write!(
+            toml,
+            "[[song.stem]]\npath = {:?}\ngain_db = {}\npan = {}\nmute = {}\nsolo = {}\noffset_secs = {}\n",
+            st.path.to_str().expect("UTF-8 path"),
+            st.mix.gain_db,
+            st.mix.pan,
+            st.mix.mute,
+            st.mix.solo,
+            st.offset_secs
+        );
+    }
+    toml.push_str("[[song.stem]]\npath = \"click.wav\"\noutput = \"click\"\n");
+    crate::common::live_setlist::write_wav(&dir.join("click.wav"), 10 * RATE as usize, |i| {
+        crate::common::live_setlist::click(i)
+    });
+    let path = dir.join("setlist.toml");
+    fs::write(&path, toml).expect("write the setlist");
+    path
+}
 
 /// The workspace root (the root package owns tests/).
 fn workspace() -> PathBuf {
@@ -116,128 +156,6 @@ fn tools_present() -> bool {
     );
 }
 
-/// The processes this test started, stopped by PID on drop: the JACK
-/// clients first (newest first), then, once the server has seen them go,
-/// the server. jackd unblocks SIGPIPE when it starts shutting down, so
-/// shutting it down while it still holds a dead client's socket can kill
-/// it by SIGPIPE, and a server killed by a signal leaks its entry in JACK's
-/// shared-memory registry (8 entries: then no server starts on the machine).
-struct Procs {
-    server: String,
-    jackd: Option<Child>,
-    clients: Vec<(&'static str, Child)>,
-}
-
-impl Procs {
-    fn add(&mut self, name: &'static str, child: Child) {
-        self.clients.push((name, child));
-    }
-
-    fn get(&mut self, name: &str) -> &mut Child {
-        if name == "jackd" {
-            return self.jackd.as_mut().expect("jackd started");
-        }
-        &mut self
-            .clients
-            .iter_mut()
-            .find(|(n, _)| *n == name)
-            .expect("a started process")
-            .1
-    }
-
-    /// Panics if `name` has exited (with `log` for context).
-    fn assert_running(&mut self, name: &str, log: &dyn Fn() -> String) {
-        if let Ok(Some(status)) = self.get(name).try_wait() {
-            panic!("{name} exited early ({status}):\n{}", log());
-        }
-    }
-
-    /// Waits up to `timeout` for `name` to exit by itself.
-    fn wait_exit(&mut self, name: &str, timeout: Duration) -> Option<ExitStatus> {
-        let child = self.get(name);
-        let end = Instant::now() + timeout;
-        loop {
-            match child.try_wait() {
-                Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(10)),
-                Ok(status) => return status,
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// Stops everything; returns jackd's exit status.
-    fn stop(&mut self) -> Option<ExitStatus> {
-        while let Some((_, mut child)) = self.clients.pop() {
-            stop(&mut child);
-        }
-        let mut jackd = self.jackd.take()?;
-        // Until the server has dropped every client (only system ports).
-        let end = Instant::now() + Duration::from_secs(3);
-        while matches!(jackd.try_wait(), Ok(None))
-            && Instant::now() < end
-            && jack_ports(&self.server)
-                .is_some_and(|ports| ports.iter().any(|p| !p.starts_with("system:")))
-        {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Some(stop(&mut jackd))
-    }
-}
-
-/// SIGTERM, up to 3 s, then SIGKILL; reaps the child.
-fn stop(child: &mut Child) -> ExitStatus {
-    if let Ok(None) = child.try_wait() {
-        if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-            // SAFETY: kill(2) on the PID of our own child, not yet reaped.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-        }
-        let end = Instant::now() + Duration::from_secs(3);
-        while matches!(child.try_wait(), Ok(None)) && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = child.kill();
-    }
-    child.wait().expect("reap a child process")
-}
-
-impl Drop for Procs {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A command that talks to the private server `server` and never starts one.
-fn jack_command(program: impl AsRef<std::ffi::OsStr>, server: &str) -> Command {
-    let mut c = Command::new(program);
-    c.env("JACK_DEFAULT_SERVER", server)
-        .env("JACK_NO_START_SERVER", "1")
-        .stdin(Stdio::null());
-    c
-}
-
-/// Polls `cond` every 10 ms for up to `timeout`; panics naming `what`.
-fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while !cond() {
-        assert!(
-            Instant::now() < end,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// The JACK ports of the server, one per line (None if it does not answer).
-fn jack_ports(server: &str) -> Option<Vec<String>> {
-    let out = jack_command("jack_lsp", server).output().ok()?;
-    out.status.success().then(|| {
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    })
-}
-
 /// Interleaved f32 samples and the channel count of a 32-bit float WAV.
 fn read_wav(path: &Path) -> (usize, Vec<f32>) {
     let reader = hound::WavReader::open(path)
@@ -295,7 +213,7 @@ fn one_jack_run(attempt: u32) {
     let server = format!("trax-test-{pid}-{attempt}");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("jack-{pid}-{attempt}"));
     fs::create_dir_all(&dir).expect("create the test's temp dir");
-    let setlist = workspace().join("assets/demo/setlist.toml");
+    let setlist = song_with_click(&dir);
     let helper = workspace().join("tests/hosts/jack_note.py");
     let (ref_wav, cap_wav) = (dir.join("ref.wav"), dir.join("capture.wav"));
 
@@ -377,11 +295,23 @@ fn one_jack_run(attempt: u32) {
         &trax_text,
     );
     println!("{loaded}");
-    let ports = ["trax:output_1", "trax:output_2", "trax:midi_input"];
-    wait_for("the trax ports", Duration::from_secs(10), || {
+    // A pair of ports per bus, and the MIDI input.
+    let mut ports: Vec<String> = trax::bridge::Bus::ALL
+        .iter()
+        // nice-plug's JACK names: lowercase, spaces as underscores.
+        .map(|b| b.name().to_lowercase().replace(' ', "_"))
+        .flat_map(|n| [format!("trax:{n}_1"), format!("trax:{n}_2")])
+        .collect();
+    ports.push("trax:midi_input".into());
+    let mut seen = Vec::new();
+    let all_there = || {
         procs.assert_running("trax", &trax_text);
-        jack_ports(&server).is_some_and(|p| ports.iter().all(|want| p.iter().any(|l| l == want)))
-    });
+        seen = jack_ports(&server).unwrap_or_default();
+        ports.iter().all(|want| seen.iter().any(|l| l == want))
+    };
+    if !wait_until(Duration::from_secs(10), all_there) {
+        panic!("the trax ports: want {ports:?}, JACK has {seen:?}");
+    }
 
     // The note sender / frame stamper.
     let mut note = jack_command("python3", &server)
@@ -409,14 +339,20 @@ fn one_jack_run(attempt: u32) {
     // The recorder; the helper sends the note once it is connected.
     let cap_log = dir.join("jack_capture.log");
     let capture = jack_command("jack_capture", &server)
-        .args(["-f", "wav", "-c", "3"])
+        .args(["-f", "wav", "-c", &CAPTURED.to_string()])
         .args([
             "-p",
-            "trax:output_1",
+            "trax:main_1",
             "-p",
-            "trax:output_2",
+            "trax:main_2",
             "-p",
             "jack_note:frames",
+            "-p",
+            "trax:click_1",
+            "-p",
+            "trax:click_2",
+            "-p",
+            "trax:guide_1",
         ])
         .args(["-d", &CAPTURE_SECS.to_string(), "-dc", "-ns"])
         .arg(&cap_wav)
@@ -469,9 +405,9 @@ fn one_jack_run(attempt: u32) {
 
     // Analysis.
     let (channels, cap) = read_wav(&cap_wav);
-    assert_eq!(channels, 3, "capture channels");
-    let frames = cap.len() / 3;
-    let stamp = |i: usize| (f64::from(cap[i * 3 + 2]) * WRAP as f64).round() as i64;
+    assert_eq!(channels, CAPTURED, "capture channels");
+    let frames = cap.len() / CAPTURED;
+    let stamp = |i: usize| (f64::from(cap[i * CAPTURED + 2]) * WRAP as f64).round() as i64;
     let note_stamp = note_frame.rem_euclid(WRAP);
     let at_note = (0..frames)
         .find(|&i| stamp(i) == note_stamp)
@@ -507,11 +443,21 @@ fn one_jack_run(attempt: u32) {
             dir.display()
         );
     }
-    let out = |i: usize, ch: usize| cap[i * 3 + ch];
+    let out = |i: usize, ch: usize| cap[i * CAPTURED + ch];
     let before = (0..at_note)
-        .flat_map(|i| [out(i, 0), out(i, 1)])
+        .flat_map(|i| [out(i, 0), out(i, 1), out(i, 3), out(i, 4)])
         .fold(0.0f32, |m, s| m.max(s.abs()));
     assert_eq!(before, 0.0, "output before the note-on");
+    // The click stem on the Click ports only: loud there, nothing of it on
+    // main (compared with trax render below), nothing on Guide.
+    let click_peak = (at_note..at_note + window)
+        .flat_map(|i| [out(i, 3), out(i, 4)])
+        .fold(0.0f32, |m, s| m.max(s.abs()));
+    assert!(click_peak > 0.5, "the Click ports peak at {click_peak}");
+    assert!(
+        (0..frames).all(|i| out(i, 5) == 0.0),
+        "the Guide port is exactly silent"
+    );
 
     // The lag: the first at which 1024 frames from the reference's first
     // sound match.

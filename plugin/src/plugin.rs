@@ -280,6 +280,32 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
         }
     }
 
+    /// A MIDI note-on for `key` before the next rendered frame, as
+    /// `process()` takes one (note `base_note + n` plays song `n + 1`), for
+    /// drivers without a nice-plug context (the standalone's multi-output
+    /// mode). Call after [`Self::begin_block`]. Realtime-safe (offline it
+    /// may wait for the setlist).
+    pub fn midi_note_on(&mut self, key: u8) {
+        let wait = self.offline.then(|| self.wait_limit());
+        let Some(engine) = self.engine.as_mut() else {
+            return;
+        };
+        let song = i32::from(key) - self.params.base_note.value();
+        if let Ok(song) = usize::try_from(song) {
+            let waited = note_on(engine, wait, &self.params, &self.shared, &mut self.rt, song);
+            self.pace.waited(waited);
+        }
+    }
+
+    /// A MIDI program change: cues song `program + 1`, as `process()` does.
+    /// Realtime-safe.
+    pub fn midi_program_change(&mut self, program: u8) {
+        if let Some(engine) = self.engine.as_mut() {
+            self.rt.selected_song = usize::from(program);
+            engine.cue_song(self.rt.selected_song);
+        }
+    }
+
     /// How long one wait for the loader may last now.
     fn wait_limit(&self) -> Duration {
         if self.host_offline {
@@ -399,10 +425,10 @@ impl<const MIDI_CCS: bool> Plugin for TraxPlugin<MIDI_CCS> {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let frames = buffer.samples();
-        let mut out = bus_outputs(buffer, aux);
-        if !out.is_connected(0) {
+        if buffer.channels() != 2 {
             return ProcessStatus::Normal;
         }
+        let mut out = bus_outputs(buffer, aux);
         let out = &mut out;
         self.note_pace(frames);
         self.begin_block();

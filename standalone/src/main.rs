@@ -8,6 +8,8 @@
 
 mod analyze_cmd;
 mod cache_cmd;
+mod channel_map;
+mod multi_out;
 mod play;
 mod procstat;
 mod render;
@@ -61,6 +63,10 @@ enum Command {
     },
 }
 
+/// Log directives that silence symphonia: it logs every probe miss at
+/// error level, and our own reports name the file and the cause.
+pub const SYMPHONIA_OFF: &str = "symphonia_core=off,symphonia_bundle_flac=off,symphonia_bundle_mp3=off,symphonia_codec_vorbis=off,symphonia_format_ogg=off,symphonia_format_riff=off,symphonia_format_isomp4=off,symphonia_format_mkv=off,symphonia_codec_pcm=off,symphonia_format_caf=off,symphonia_common=off,symphonia_metadata=off,symphonia_codec_aac=off,symphonia_codec_alac=off,symphonia_codec_adpcm=off";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli
@@ -81,7 +87,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("error,symphonia_core=off,symphonia_bundle_flac=off,symphonia_bundle_mp3=off,symphonia_codec_vorbis=off,symphonia_format_ogg=off,symphonia_format_riff=off,symphonia_format_isomp4=off,symphonia_format_mkv=off,symphonia_codec_pcm=off,symphonia_format_caf=off,symphonia_common=off,symphonia_metadata=off,symphonia_codec_aac=off,symphonia_codec_alac=off,symphonia_codec_adpcm=off")
+                tracing_subscriber::EnvFilter::new(format!("error,{SYMPHONIA_OFF}"))
             }),
         )
         .with_writer(std::io::stderr)
