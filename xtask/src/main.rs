@@ -274,7 +274,7 @@ const CLIPPY_DENY_WARNINGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY
 /// 2. The CLAP and VST3 bundles the host tests load are that cdylib, copied
 ///    into `target/bundled` (no second plugin compile).
 /// 3. Every test but the realtime ones, then the editor's window tests
-///    one at a time, the soak's short mode (a minute at real time) and
+///    one at a time, the soak's short mode (45 s at real time) and
 ///    the JACK test, each alone (they must not compete for the two
 ///    cores).
 /// 4. Every fuzz target for [`CI_FUZZ_SECS`] seconds (`TRAX_FUZZ_SECS`),
@@ -345,7 +345,7 @@ fn test(extra: &[String]) -> Result<()> {
         "--test-threads=1",
     ]);
     run(windows)?;
-    // The soak's short mode: a minute at real time, alone.
+    // The soak's short mode: 45 s at real time, alone.
     let mut soak = suite(&["--workspace", "--test", "main"]);
     soak.args(extra).args(["--", "soak::"]);
     run(soak)?;
@@ -362,9 +362,9 @@ fn test(extra: &[String]) -> Result<()> {
 }
 
 /// Seconds each fuzz target runs in `cargo xtask test` (CI): 9 targets,
-/// two at a time, 50 s in all (CI's 20-minute budget); `cargo xtask fuzz`
+/// two at a time, 30 s in all (CI's 20-minute budget); `cargo xtask fuzz`
 /// runs 60 s each, and longer on request.
-const CI_FUZZ_SECS: u64 = 10;
+const CI_FUZZ_SECS: u64 = 6;
 
 /// The plugin's cdylib among the artifacts a `--message-format=json` build
 /// printed (fresh or rebuilt).
