@@ -394,12 +394,6 @@ impl Engine {
             || (self.transport != Transport::Paused && self.pending.is_some())
     }
 
-    /// Whether a count-in is running (the song's stems start at its end).
-    /// Realtime-safe.
-    pub fn is_counting_in(&self) -> bool {
-        self.count_in.is_some()
-    }
-
     /// Whether the transport is paused (a resume continues in place).
     /// Realtime-safe.
     pub fn is_paused(&self) -> bool {
