@@ -327,11 +327,13 @@ fn bus_cost(blocks: usize) {
         spread * 1e6,
         spread / main
     );
-    let latency = engine.latency_frames();
+    // The aux delays are as long as the auto-master's latency (this engine
+    // runs without the chain, as `trax render` does; the plugin has it).
+    let latency = trax::engine::master::Chain::new(ENGINE_HZ).latency_frames();
     let blocks_bytes = 3 * BUS_CHANNELS * trax::engine::SUB_BLOCK_FRAMES * 4;
     let delays_bytes = (BUS_COUNT - 1) * 2 * latency * 4;
     println!(
-        "bus buffers: 3 sub-blocks of every bus {} KiB + aux delays ({latency} frames) {:.1} KiB",
+        "bus buffers: 3 sub-blocks of every bus {} KiB + the plugin's aux delays ({latency} frames each) {:.1} KiB",
         blocks_bytes / 1024,
         delays_bytes as f64 / 1024.0
     );
