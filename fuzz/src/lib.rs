@@ -1,8 +1,8 @@
 //! ANY THREAD (the fuzzer's, or a test's): the bodies of Trax's fuzz
 //! targets, one per parser of bytes that a user, a host or a crash can hand
 //! us: setlist files (TOML, JSON) and folders, the plugin state, chunk cache
-//! files and their metadata, stored analysis records, and audio files
-//! through our own checks on top of symphonia.
+//! files and their metadata, stored analysis records, marker files, and
+//! audio files through our own checks on top of symphonia.
 //!
 //! Each body parses its input and then checks what the parser promises (an
 //! error names the file; a setlist within its limits; decoded samples
@@ -15,6 +15,7 @@
 
 pub mod analysis;
 pub mod cache;
+pub mod markers;
 mod scratch;
 pub mod seeds;
 pub mod setlist;
@@ -73,6 +74,11 @@ pub const TARGETS: &[Target] = &[
         name: "analysis_record",
         about: "a stored analysis record (analysis::store::decode)",
         run: analysis::record,
+    },
+    Target {
+        name: "markers",
+        about: "a marker file (WAV cue points, FLAC CUESHEET, MIDI markers, REAPER CSV) through markers::parse_* and read_markers",
+        run: markers::files,
     },
     Target {
         name: "stem_file",

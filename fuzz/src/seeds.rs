@@ -1,9 +1,9 @@
 //! Seeds made by code for the binary formats (chunk files, analysis
-//! records, audio files): built with Trax's own writers and hound, so
-//! they follow the formats exactly as they are today, and cut from the
-//! shared corpus where it is there (the heads of real files of every
-//! format, and the broken ones whole). The text seeds are committed in
-//! `fuzz/seeds/<target>/`.
+//! records, audio files, marker files): built with Trax's own writers,
+//! hound or by hand, so they follow the formats exactly as they are
+//! today, and cut from the shared corpus where it is there (the heads of
+//! real files of every format, and the broken ones whole). The text seeds
+//! are committed in `fuzz/seeds/<target>/`.
 
 use std::f32::consts::TAU;
 use std::path::{Path, PathBuf};
@@ -256,6 +256,191 @@ fn corpus_files(corpus: &Path) -> Vec<Seed> {
     out
 }
 
+/// A RIFF chunk: id, little-endian size, body, pad byte if odd.
+fn riff_chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = id.to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(body);
+    if body.len() % 2 == 1 {
+        out.push(0);
+    }
+    out
+}
+
+/// A WAV file from hound (mono, 16-bit, 48 kHz) with two cue points, one
+/// a region, named by a `LIST`/`adtl` chunk: after the audio, or before.
+fn marker_wavs() -> Vec<Seed> {
+    let mut base = wavs()
+        .into_iter()
+        .find(|(name, _)| name == "wav_2ch_44100_16")
+        .map(|(_, bytes)| bytes[2..].to_vec())
+        .unwrap_or_default();
+    if base.len() < 12 {
+        return Vec::new();
+    }
+    let mut cue = 2u32.to_le_bytes().to_vec();
+    for (id, frame) in [(1u32, 0u32), (2, 44_100)] {
+        for v in [id, frame] {
+            cue.extend_from_slice(&v.to_le_bytes());
+        }
+        cue.extend_from_slice(b"data\0\0\0\0\0\0\0\0");
+        cue.extend_from_slice(&frame.to_le_bytes());
+    }
+    let mut adtl = b"adtl".to_vec();
+    adtl.extend(riff_chunk(b"labl", b"\x01\0\0\0Intro\0"));
+    adtl.extend(riff_chunk(b"labl", b"\x02\0\0\0Verse\0"));
+    let mut ltxt = 2u32.to_le_bytes().to_vec();
+    ltxt.extend_from_slice(&22_050u32.to_le_bytes());
+    ltxt.extend_from_slice(b"rgn \0\0\0\0\0\0\0\0");
+    adtl.extend(riff_chunk(b"ltxt", &ltxt));
+    let chunks = [riff_chunk(b"cue ", &cue), riff_chunk(b"LIST", &adtl)].concat();
+    let fix = |mut wav: Vec<u8>| {
+        let size = (wav.len() - 8) as u32;
+        wav[4..8].copy_from_slice(&size.to_le_bytes());
+        wav
+    };
+    let after = fix([base.clone(), chunks.clone()].concat());
+    let mut data_at = 12;
+    while let Some(header) = base.get(data_at..data_at + 8) {
+        if &header[..4] == b"data" {
+            break;
+        }
+        let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        data_at += 8 + size + size % 2;
+    }
+    let tail = base.split_off(data_at.min(base.len()));
+    let before = fix([base, chunks, tail].concat());
+    vec![
+        ("wav_after_data".to_string(), after),
+        ("wav_before_data".to_string(), before),
+    ]
+}
+
+/// A FLAC file's metadata by hand (STREAMINFO at `rate_hz`, a Vorbis
+/// comment holding a text cue sheet, a CUESHEET of two tracks and a
+/// lead-out), then the start of an audio frame.
+fn marker_flac(rate_hz: u32, is_cd: bool, comment: bool) -> Vec<u8> {
+    let mut info = vec![0x10, 0x00, 0x10, 0x00, 0, 0, 0, 0, 0, 0];
+    info.extend_from_slice(&[
+        (rate_hz >> 12) as u8,
+        (rate_hz >> 4) as u8,
+        (((rate_hz & 0xf) << 4) | (1 << 1)) as u8,
+        0xf0,
+        0,
+        0,
+        0,
+        0,
+    ]);
+    info.extend_from_slice(&[0; 16]);
+    let sheet_text =
+        "TITLE \"Album\"\nTRACK 01 AUDIO\n  TITLE \"Intro\"\nTRACK 02 AUDIO\n  TITLE \"Verse\"\n";
+    let entry = format!("CUESHEET={sheet_text}");
+    let mut vorbis = 4u32.to_le_bytes().to_vec();
+    vorbis.extend_from_slice(b"trax");
+    vorbis.extend_from_slice(&1u32.to_le_bytes());
+    vorbis.extend_from_slice(&(entry.len() as u32).to_le_bytes());
+    vorbis.extend_from_slice(entry.as_bytes());
+    let mut sheet = vec![0u8; 128 + 8];
+    sheet.push(if is_cd { 0x80 } else { 0 });
+    sheet.extend_from_slice(&[0; 258]);
+    let lead_out = if is_cd { 170 } else { 255 };
+    let tracks = [
+        (0, 1, vec![(1u8, 0u64)]),
+        (u64::from(rate_hz) * 2, 2, vec![(0, 0), (1, 588)]),
+        (u64::from(rate_hz) * 4, lead_out, Vec::new()),
+    ];
+    sheet.push(tracks.len() as u8);
+    for (offset, number, indices) in tracks {
+        sheet.extend_from_slice(&offset.to_be_bytes());
+        sheet.push(number);
+        sheet.extend_from_slice(&[0; 26]);
+        sheet.push(indices.len() as u8);
+        for (n, at) in indices {
+            sheet.extend_from_slice(&at.to_be_bytes());
+            sheet.extend_from_slice(&[n, 0, 0, 0]);
+        }
+    }
+    let mut blocks = vec![(0u8, info), (5, sheet)];
+    if comment {
+        blocks.insert(1, (4, vorbis));
+    }
+    let mut out = b"fLaC".to_vec();
+    let count = blocks.len();
+    for (i, (kind, body)) in blocks.into_iter().enumerate() {
+        out.push(kind | if i + 1 == count { 0x80 } else { 0 });
+        out.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        out.extend_from_slice(&body);
+    }
+    out.extend_from_slice(&[0xff, 0xf8, 0x69, 0x08, 0x00, 0x0f]);
+    out
+}
+
+/// A format 1 MIDI file by hand: 480 ticks per beat, 120 bpm in 3/4, 90
+/// bpm from tick 1920; markers at ticks 0 and 1920, a cue point at 2880.
+fn marker_smf() -> Vec<u8> {
+    let track = |events: &[u8]| {
+        let mut t = b"MTrk".to_vec();
+        t.extend_from_slice(&(events.len() as u32 + 4).to_be_bytes());
+        t.extend_from_slice(events);
+        t.extend_from_slice(&[0x00, 0xff, 0x2f, 0x00]);
+        t
+    };
+    let tempo = [
+        0x00, 0xff, 0x51, 0x03, 0x07, 0xa1, 0x20, // 500 000 µs
+        0x00, 0xff, 0x58, 0x04, 0x03, 0x02, 0x18, 0x08, // 3/4
+        0x8f, 0x00, 0xff, 0x51, 0x03, 0x0a, 0x2c, 0x2b, // +1920: 666 667 µs
+    ];
+    let mut names = vec![0x00, 0xff, 0x06, 0x05];
+    names.extend_from_slice(b"Intro");
+    names.extend_from_slice(&[0x8f, 0x00, 0xff, 0x06, 0x05]);
+    names.extend_from_slice(b"Verse");
+    names.extend_from_slice(&[0x87, 0x40, 0xff, 0x07, 0x03]);
+    names.extend_from_slice(b"Cue");
+    let mut out = b"MThd\0\0\0\x06\0\x01\0\x02\x01\xe0".to_vec();
+    out.extend(track(&tempo));
+    out.extend(track(&names));
+    out
+}
+
+/// Marker files of every format, each read three ways: by its own parser
+/// (first byte 0 to 4), by every parser (5), and as a file (6, then the
+/// extension's index).
+fn marker_files() -> Vec<Seed> {
+    let csv = |s: &str| s.as_bytes().to_vec();
+    let mut files: Vec<(String, u8, u8, Vec<u8>)> = marker_wavs()
+        .into_iter()
+        .map(|(name, bytes)| (name, 0, 0, bytes))
+        .collect();
+    files.push(("flac_titles".into(), 1, 1, marker_flac(48_000, false, true)));
+    files.push(("flac_cd".into(), 1, 1, marker_flac(44_100, true, false)));
+    files.push(("smf_tempo_map".into(), 2, 2, marker_smf()));
+    files.push((
+        "csv_minutes".into(),
+        3,
+        3,
+        csv("#,Name,Start,End,Length\r\nM1,Intro,0:00.000,,\r\nR2,\"Chorus, \"\"big\"\"\",1:23.456,1:45.000,0:21.544\r\nM3,,1:02:03.5,,\r\n"),
+    ));
+    files.push((
+        "csv_measures".into(),
+        4,
+        3,
+        csv("#,Name,Start,End,Length,Color\nR1,Verse,5.1.00,9.1.00,4.0.00,FF0000\nM2,Hit,3.2.50,,,\nM3,Tail,441000 smp,,,\n"),
+    ));
+    files.push((
+        "csv_seconds".into(),
+        3,
+        3,
+        csv("Name,#,Start\nLate,M1,12.5\nEarly,M2,1\n"),
+    ));
+    let mut out = Vec::new();
+    for (name, own, ext, bytes) in files {
+        out.push((format!("{name}_own"), [vec![own], bytes.clone()].concat()));
+        out.push((format!("{name}_all"), [vec![5], bytes.clone()].concat()));
+        out.push((format!("{name}_file"), [vec![6, ext], bytes].concat()));
+    }
+    out
+}
+
 /// Setlist files of the repository and the corpus.
 fn setlist_files(corpus: Option<&Path>, json: bool) -> Vec<Seed> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -291,6 +476,7 @@ pub fn generated(target: &str, corpus: Option<&Path>) -> Vec<Seed> {
             }
             s
         }
+        "markers" => marker_files(),
         "setlist_toml" => setlist_files(corpus, false),
         "setlist_json" => setlist_files(corpus, true),
         _ => Vec::new(),

@@ -19,6 +19,8 @@
 //! - [`analysis`]: ANALYSIS THREAD: loudness, true peak, spectrum, stored
 //!   analyses, the fit of the auto-master's settings;
 //! - [`setlist`]: CONTROL THREAD: the setlist format and folders;
+//! - [`markers`]: CONTROL THREAD: section markers from WAV cue points,
+//!   FLAC cue sheets, MIDI files and REAPER's CSV export;
 //! - [`player`]: CONTROL THREAD: the control handle (engine + loader);
 //! - [`offline`]: ANY THREAD (the caller's): the one offline render
 //!   driver (`trax render`, warming, analysis, the plugin offline);
@@ -40,6 +42,7 @@ pub mod dsp;
 pub mod editor;
 pub mod engine;
 pub mod loader;
+pub mod markers;
 pub mod offline;
 pub mod player;
 pub mod plugin;

@@ -19,6 +19,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "cache_meta",
     "cache_folder",
     "analysis_record",
+    "markers",
     "stem_file",
 ];
 
