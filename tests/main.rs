@@ -35,6 +35,7 @@ mod editor_live;
 mod editor_window;
 mod fuzz_regressions;
 mod jack;
+mod jumps;
 mod layout;
 mod mastering;
 mod no_alloc;

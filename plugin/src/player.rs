@@ -367,6 +367,29 @@ impl Player {
         let _ = self.send(Control::SongEnd { song, end });
     }
 
+    /// Queues a jump to `frame` of `song` landing at `timing` (see
+    /// [`crate::engine::Engine::queue_jump`]); replaces a queued jump or a
+    /// vamp. The published state is [`EngineStats::jumps`].
+    pub fn queue_jump(&self, song: usize, frame: u64, timing: crate::bridge::JumpTiming) {
+        let _ = self.send(Control::Jump {
+            song,
+            frame,
+            timing,
+        });
+    }
+
+    /// Cancels the queued jump (not a vamp).
+    pub fn cancel_jump(&self) {
+        let _ = self.send(Control::CancelJump);
+    }
+
+    /// Starts a vamp of the playing song (`Some(length)`) or releases it
+    /// (`None`: playback goes on after the current pass); see
+    /// [`crate::engine::Engine::vamp`].
+    pub fn vamp(&self, length: Option<crate::bridge::VampLength>) {
+        let _ = self.send(Control::Vamp(length));
+    }
+
     /// Whether songs advance to the next one at their end (default on;
     /// off, every song ends as [`crate::bridge::SongEnd::Stop`] without
     /// cueing the next: renders of one song, analysis, warming).

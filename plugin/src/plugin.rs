@@ -31,8 +31,8 @@ use gui_commands::{gui_queue, GuiCommand};
 use io::{apply_master_gain, bus_outputs, render, silence, BUS_LAYOUT, MAIN_ONLY_LAYOUT};
 use params::TraxParams;
 use requests::{
-    follow_transport, gui_command, new_setlist, note_on, param_changes, play_held, restored_state,
-    start_at_zero, FollowState, RtState,
+    control_note, follow_transport, gui_command, new_setlist, note_on, param_changes, play_held,
+    restored_state, start_at_zero, FollowState, RtState, CONTROL_CHANNEL,
 };
 
 /// Offline, how long `process()` waits for the loader (a setlist being
@@ -280,16 +280,25 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
         }
     }
 
-    /// A MIDI note-on for `key` before the next rendered frame, as
-    /// `process()` takes one (note `base_note + n` plays song `n + 1`), for
-    /// drivers without a nice-plug context (the standalone's multi-output
-    /// mode). Call after [`Self::begin_block`]. Realtime-safe (offline it
-    /// may wait for the setlist).
-    pub fn midi_note_on(&mut self, key: u8) {
+    /// A MIDI note-on for `key` on `channel` (0-based) before the next
+    /// rendered frame, as `process()` takes one (note `base_note + n`
+    /// plays song `n + 1`; on channel 16 the live controls), for drivers
+    /// without a nice-plug context (the standalone's multi-output mode).
+    /// Call after [`Self::begin_block`]. Realtime-safe (offline it may wait
+    /// for the setlist).
+    pub fn midi_note_on(&mut self, channel: u8, key: u8) {
         let wait = self.offline.then(|| self.wait_limit());
         let Some(engine) = self.engine.as_mut() else {
             return;
         };
+        if channel == CONTROL_CHANNEL {
+            control_note(
+                engine,
+                &self.params,
+                i32::from(key) - self.params.base_note.value(),
+            );
+            return;
+        }
         let song = i32::from(key) - self.params.base_note.value();
         if let Ok(song) = usize::try_from(song) {
             let waited = note_on(engine, wait, &self.params, &self.shared, &mut self.rt, song);
@@ -459,6 +468,16 @@ impl<const MIDI_CCS: bool> Plugin for TraxPlugin<MIDI_CCS> {
                 at = t;
             }
             match event {
+                NoteEvent::NoteOn {
+                    key,
+                    velocity,
+                    channel,
+                    ..
+                } if velocity > 0.0 && channel.number() == Some(CONTROL_CHANNEL) => {
+                    if let Some(k) = key.number() {
+                        control_note(engine, params, i32::from(k) - base_note);
+                    }
+                }
                 NoteEvent::NoteOn { key, velocity, .. } if velocity > 0.0 => {
                     let song = key.number().map_or(-1, |k| i32::from(k) - base_note);
                     if let Ok(song) = usize::try_from(song) {

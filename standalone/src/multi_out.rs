@@ -78,11 +78,11 @@ impl Renderer {
             let n = (frames - done).min(capacity);
             self.trax.begin_block();
             if let Some(key) = self.start_key.take() {
-                self.trax.midi_note_on(key);
+                self.trax.midi_note_on(0, key);
             }
             while let Some(Ok(msg)) = self.midi.as_mut().map(rtrb::Consumer::pop) {
                 match msg[0] & 0xF0 {
-                    0x90 if msg[2] > 0 => self.trax.midi_note_on(msg[1]),
+                    0x90 if msg[2] > 0 => self.trax.midi_note_on(msg[0] & 0x0F, msg[1]),
                     0xC0 => self.trax.midi_program_change(msg[1]),
                     _ => {}
                 }

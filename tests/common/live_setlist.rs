@@ -11,9 +11,14 @@ pub const RATE_HZ: u32 = 48_000;
 /// Writes a mono 32-bit float WAV of `frames` frames at [`RATE_HZ`],
 /// sample `i` = `sample(i)`.
 pub fn write_wav(path: &Path, frames: usize, sample: impl Fn(usize) -> f32) {
+    write_wav_at(path, RATE_HZ, frames, sample);
+}
+
+/// [`write_wav`] at `rate_hz`.
+pub fn write_wav_at(path: &Path, rate_hz: u32, frames: usize, sample: impl Fn(usize) -> f32) {
     let spec = hound::WavSpec {
         channels: 1,
-        sample_rate: RATE_HZ,
+        sample_rate: rate_hz,
         bits_per_sample: 32,
         sample_format: hound::SampleFormat::Float,
     };

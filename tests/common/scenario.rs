@@ -5,7 +5,7 @@
 //! auto-advance, and the requests the plugin glue makes on the audio thread
 //! (cue, play, seek, synced play and seek, pause/resume/stop), and the live
 //! rig (stems on aux buses, every bus connected, a count-in and a click from
-//! the tempo, a song that fades out at its end), all with the
+//! the tempo, a song that fades out at its end, jumps and vamps), all with the
 //! auto-master chain in the output, mastering songs with settings of their
 //! own and toggled on and off (on the audio thread and by command). Every
 //! `process()` call, and every such request with the process call after it,
@@ -13,7 +13,8 @@
 
 use std::time::{Duration, Instant};
 
-use trax::bridge::{Bus, SongEnd, SongTempo, StemMix, BUS_CHANNELS};
+use trax::bridge::{Bus, JumpTiming, SongEnd, SongTempo, StemMix, VampLength, BUS_CHANNELS};
+use trax::setlist::Section;
 use trax::{Player, PlayerConfig};
 
 const ENGINE_HZ: u32 = 48_000;
@@ -247,6 +248,13 @@ pub fn run(wrap: Wrap<'_>) {
         }
     }
     setlist_c.songs[1].end = SongEnd::Fade { secs: 0.5 };
+    // Sections every 2 s (two bars at 240 bpm) for the jumps and vamps.
+    setlist_c.songs[0].sections = (0..6)
+        .map(|i| Section {
+            name: format!("S{i}"),
+            start_secs: f64::from(i) * 2.0,
+        })
+        .collect();
     let prepared_c = player.load(&setlist_c);
     audio.run(50, quarter_rt);
     let before = stats.song_starts();
@@ -256,6 +264,24 @@ pub fn run(wrap: Wrap<'_>) {
         stats.song_starts() > before,
         "the song started after its count-in"
     );
+    audio.run(200, quarter_rt);
+    // Jumps (next bar, end of section, cancelled, replaced) and vamps (of
+    // a bar and of a section, passes looped, released).
+    let landed = stats.jumps().landed();
+    audio.request(|e| e.queue_jump(0, 4 * u64::from(ENGINE_HZ), JumpTiming::NextBar));
+    audio.run_until(|| stats.jumps().landed() > landed, 1000, quarter_rt);
+    assert!(stats.jumps().landed() > landed, "the jump landed");
+    audio.request(|e| e.vamp(Some(VampLength::Bars(1))));
+    audio.run_until(|| stats.jumps().vamp_passes() >= 2, 3000, quarter_rt);
+    assert!(stats.jumps().vamp_passes() >= 2, "the vamp looped");
+    audio.request(|e| e.queue_jump(0, 0, JumpTiming::SectionEnd));
+    audio.run(20, quarter_rt);
+    audio.request(|e| e.cancel_jump());
+    audio.request(|e| e.vamp(Some(VampLength::Section)));
+    audio.run(400, quarter_rt);
+    audio.request(|e| e.vamp(None));
+    audio.request(|e| e.jump_by_sections(1, JumpTiming::SongEnd));
+    audio.request(|e| e.jump_to_section(2, JumpTiming::Now));
     audio.run(200, quarter_rt);
     let len = prepared_c.songs[1].length_frames;
     player.play_song_at(1, len.saturating_sub(u64::from(ENGINE_HZ)));

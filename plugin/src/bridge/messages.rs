@@ -154,8 +154,29 @@ pub struct EngineSong {
     /// What happens at its end (changed at run time by
     /// [`Command::SetSongEnd`]).
     pub end: SongEnd,
-    /// Its tempo (count-in, click), if the setlist gives one.
+    /// Its tempo (count-in, click, bar lines), if the setlist or its
+    /// marker file gives one.
     pub tempo: Option<SongTempo>,
+    /// Index of its first section in [`EngineSetlist::section_starts`].
+    pub first_section: u32,
+    /// Number of sections (0: the song is one section).
+    pub section_count: u32,
+}
+
+impl EngineSong {
+    /// A song of `stem_count` stems from `first_stem`, `length_frames`
+    /// long, with no tempo, no sections and a gapless end.
+    pub fn plain(length_frames: u64, first_stem: u32, stem_count: u32) -> Self {
+        Self {
+            length_frames,
+            first_stem,
+            stem_count,
+            end: SongEnd::Continue,
+            tempo: None,
+            first_section: 0,
+            section_count: 0,
+        }
+    }
 }
 
 /// A stem as the audio thread needs it.
@@ -180,6 +201,9 @@ pub struct EngineSetlist {
     pub songs: Box<[EngineSong]>,
     /// All stems, song after song.
     pub stems: Box<[EngineStem]>,
+    /// Every song's section starts, song after song, each song's ascending:
+    /// frames at the engine rate on its timeline.
+    pub section_starts: Box<[u64]>,
     /// Per stem (same index as `stems`): a [`stem_status`] value, written by
     /// the loader when a stem fails.
     pub stem_status: Arc<[AtomicU8]>,
@@ -190,6 +214,19 @@ pub struct EngineSetlist {
 }
 
 impl EngineSetlist {
+    /// The section starts of `song`, ascending (empty for none or an
+    /// unknown song). Realtime-safe.
+    pub fn sections(&self, song: usize) -> &[u64] {
+        self.songs
+            .get(song)
+            .and_then(|s| {
+                let from = s.first_section as usize;
+                self.section_starts
+                    .get(from..from + s.section_count as usize)
+            })
+            .unwrap_or(&[])
+    }
+
     /// Whether stem `flat_index` is playable. Realtime-safe.
     #[inline]
     pub fn stem_ok(&self, flat_index: usize) -> bool {
@@ -269,6 +306,21 @@ pub enum Command {
         /// The settings.
         master: crate::bridge::SongMaster,
     },
+    /// Queue a jump to `frame` of `song`, landing at `timing` (replaces a
+    /// queued jump or a vamp); the target is preloaded at once.
+    QueueJump {
+        /// Target song.
+        song: u16,
+        /// Target frame on its timeline.
+        frame: u64,
+        /// When it lands.
+        timing: super::JumpTiming,
+    },
+    /// Cancel the queued jump (a vamp is released with [`Command::Vamp`]).
+    CancelJump,
+    /// Start a vamp of `Some(length)` of the current song, or release it
+    /// (`None`: playback goes on past the end of the current pass).
+    Vamp(Option<super::VampLength>),
     /// Switches the auto-master (crossfade at the next frame) and A/B
     /// loudness matching of the original.
     SetAutoMaster {
@@ -323,11 +375,14 @@ pub enum Request {
         /// Start position on the song's timeline, in frames.
         frame: u64,
     },
-    /// Make `song`'s head resident without starting it (so a later
-    /// [`Request::Play`] of it from frame 0 starts at once).
+    /// Make `song` resident from `frame` without starting it (its head: a
+    /// later [`Request::Play`] of it from frame 0 starts at once; a jump's
+    /// or a vamp's target: the landing finds it resident).
     Cue {
         /// Song index.
         song: u16,
+        /// Frame on its timeline.
+        frame: u64,
     },
     /// Seek the current song to `frame`.
     Seek {

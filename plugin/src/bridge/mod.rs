@@ -25,6 +25,7 @@
 )]
 
 pub mod bus;
+pub mod jump;
 pub mod key;
 pub mod lanes;
 pub mod messages;
@@ -34,6 +35,7 @@ pub mod stats;
 pub mod waker;
 
 pub use bus::{Bus, AUX_BUS_COUNT, AUX_BUS_NAMES, BUS_CHANNELS, BUS_COUNT};
+pub use jump::{JumpBoard, JumpTiming, Queued, VampLength};
 pub use key::ChunkKey;
 pub use lanes::DeckLanes;
 pub use messages::{

@@ -79,6 +79,8 @@ pub struct EngineStats {
     master_min_gain: AtomicU32,
     /// Whether the auto-master is on (the audio thread's state).
     auto_master_on: AtomicBool,
+    /// The queued jump or running vamp.
+    jumps: super::JumpBoard,
 }
 
 impl Default for EngineStats {
@@ -104,11 +106,17 @@ impl Default for EngineStats {
             stem_peaks: std::array::from_fn(|_| AtomicU32::new(0)),
             master_min_gain: AtomicU32::new(1.0f32.to_bits()),
             auto_master_on: AtomicBool::new(false),
+            jumps: super::JumpBoard::default(),
         }
     }
 }
 
 impl EngineStats {
+    /// The queued jump or running vamp, and landings so far. Realtime-safe.
+    pub fn jumps(&self) -> &super::JumpBoard {
+        &self.jumps
+    }
+
     /// Transport state. Realtime-safe.
     pub fn transport(&self) -> TransportState {
         TransportState::from_u8(self.transport.load(Ordering::Relaxed))

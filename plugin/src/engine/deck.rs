@@ -92,6 +92,10 @@ impl Engine {
                 if sync.frame == start_frame && want_song.is_none_or(|s| s == song) {
                     deck.sync = Some(sync);
                     self.sync_request = None;
+                    if self.landing_via_loader {
+                        self.landing_via_loader = false;
+                        self.landing_deck = Some(d);
+                    }
                 }
             }
         }
@@ -229,6 +233,7 @@ impl Engine {
             deck: p as u8,
             song,
         });
+        self.after_start(p);
     }
 
     pub(super) fn reset_gains(&mut self, sl: &EngineSetlist, d: usize) {
@@ -363,14 +368,9 @@ mod tests {
             songs: lengths
                 .iter()
                 .enumerate()
-                .map(|(i, &length_frames)| EngineSong {
-                    length_frames,
-                    first_stem: i as u32,
-                    stem_count: 1,
-                    end: crate::bridge::SongEnd::Continue,
-                    tempo: None,
-                })
+                .map(|(i, &length_frames)| EngineSong::plain(length_frames, i as u32, 1))
                 .collect(),
+            section_starts: Box::new([]),
             stems: lengths
                 .iter()
                 .map(|&length_frames| EngineStem {

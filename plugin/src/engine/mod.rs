@@ -26,6 +26,7 @@ pub mod buses;
 pub mod click;
 mod deck;
 pub mod declick;
+mod jump;
 pub mod master;
 pub mod mixer;
 pub mod output;
@@ -182,6 +183,15 @@ pub struct Engine {
     /// Each song's chain settings, by song index (neutral until its
     /// analysis is fitted).
     song_masters: Box<[SongMaster]>,
+    /// The queued jump or running vamp ([`Engine::queue_jump`],
+    /// [`Engine::vamp`]).
+    queued: Option<crate::bridge::Queued>,
+    /// The deck a landing switched to (its start re-arms a vamp; any other
+    /// start ends the queued jump or vamp).
+    landing_deck: Option<usize>,
+    /// A landing whose target had no preload deck went to the loader: the
+    /// deck it cues is the landing's.
+    landing_via_loader: bool,
 }
 
 impl Engine {
@@ -230,6 +240,9 @@ impl Engine {
             chain,
             song_masters: std::iter::repeat_n(SongMaster::NEUTRAL, crate::setlist::MAX_SONGS)
                 .collect(),
+            queued: None,
+            landing_deck: None,
+            landing_via_loader: false,
         }
     }
 

@@ -86,12 +86,24 @@ impl Engine {
             if self.transport != Transport::Playing {
                 return len;
             }
+            // A queued jump or vamp lands at its frame, before the song's
+            // end does (a jump at the end of the song replaces the end).
+            let to_landing = self.frames_to_landing(a);
+            if to_landing == Some(0) {
+                match self.land(sl, self.clock_frames + done as u64) {
+                    jump::Landing::Went => continue,
+                    jump::Landing::Wait => return done,
+                }
+            }
             let left = Self::song_frames_left(sl, &self.decks[a]);
             if left == 0 {
                 self.song_end(sl, a);
                 continue;
             }
             let mut seg = ((len - done) as u64).min(left) as u32;
+            if let Some(to) = to_landing {
+                seg = seg.min(u32::try_from(to).unwrap_or(u32::MAX));
+            }
             if let Some(f) = self.crossfade {
                 seg = seg.min(self.crossfade_frames - f.done);
                 let from_left = Self::song_frames_left(sl, &self.decks[f.from]);

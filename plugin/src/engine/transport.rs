@@ -180,7 +180,7 @@ impl Engine {
             return;
         }
         if let Ok(song) = u16::try_from(song) {
-            self.emit(Event::Request(Request::Cue { song }));
+            self.emit(Event::Request(Request::Cue { song, frame: 0 }));
             self.waker.wake();
         }
     }
@@ -214,6 +214,7 @@ impl Engine {
     /// between). Realtime-safe.
     pub fn halt(&mut self) {
         self.awaiting_cue = false;
+        self.drop_queued();
         self.count_in = None;
         self.sync_request = None;
         self.stop_now();
@@ -274,6 +275,9 @@ impl Engine {
                 self.awaiting_cue = false;
                 self.sync_request = None;
                 self.count_in = None;
+                self.set_queued(None);
+                self.landing_deck = None;
+                self.landing_via_loader = false;
                 self.setlist_serial = self.setlist_serial.wrapping_add(1);
                 self.song_masters.fill(SongMaster::NEUTRAL);
                 self.retired = self.setlist.replace(new);
@@ -319,6 +323,7 @@ impl Engine {
             }
             Command::Stop => {
                 self.awaiting_cue = false;
+                self.drop_queued();
                 if self.count_in.take().is_some() {
                     // The count-in's start sync goes with it.
                     self.sync_request = None;
@@ -370,6 +375,13 @@ impl Engine {
                 }
             }
             Command::SetAutoMaster { on, ab_match } => self.set_auto_master(on, ab_match),
+            Command::QueueJump {
+                song,
+                frame,
+                timing,
+            } => self.queue_jump(song as usize, frame, timing),
+            Command::CancelJump => self.cancel_jump(),
+            Command::Vamp(length) => self.vamp(length),
         }
     }
 

@@ -32,6 +32,7 @@ pub use cache_link::{CacheConfig, CacheLink, CachePolicy, CacheStats, PersistedS
 pub use coordinator::LoaderStats;
 pub use error::{ResampleFailure, StemError};
 pub use prepare::{
-    PreparedSetlist, PreparedSong, PreparedStem, ProblemKind, Severity, StemProblem,
+    PreparedSection, PreparedSetlist, PreparedSong, PreparedStem, ProblemKind, Severity,
+    StemProblem,
 };
 pub use source::{Damage, SourceInfo, SourceReader};

@@ -49,8 +49,45 @@ pub struct PreparedSong {
     pub stems: Vec<PreparedStem>,
     /// What happens at its end.
     pub end: crate::bridge::SongEnd,
-    /// Its tempo (count-in, click).
+    /// Its tempo (count-in, click, bar lines): the setlist's, else its
+    /// marker file's (no count-in, no click).
     pub tempo: Option<crate::bridge::SongTempo>,
+    /// Its sections, ascending, each starting inside the song (empty: the
+    /// song is one section).
+    pub sections: Vec<PreparedSection>,
+    /// Where the sections came from.
+    pub section_source: crate::setlist::SectionSource,
+    /// Marker files that could not be read (each names the file and the
+    /// cause); the song plays without their sections.
+    pub marker_errors: Vec<String>,
+}
+
+/// A section of a prepared song.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreparedSection {
+    /// Display name.
+    pub name: String,
+    /// Its first frame on the song's timeline, at the engine rate.
+    pub start_frames: u64,
+}
+
+impl PreparedSong {
+    /// Section `i`'s frames: its start and the next section's start (or
+    /// the song's end), at the engine rate.
+    pub fn section_range(&self, i: usize) -> Option<(u64, u64)> {
+        let start = self.sections.get(i)?.start_frames;
+        let end = self
+            .sections
+            .get(i + 1)
+            .map_or(self.length_frames, |s| s.start_frames);
+        Some((start, end))
+    }
+
+    /// The section that plays at `frame` (the last one starting at or
+    /// before it), if any.
+    pub fn section_at(&self, frame: u64) -> Option<usize> {
+        self.sections.iter().rposition(|s| s.start_frames <= frame)
+    }
 }
 
 /// A setlist probed for one engine rate.
@@ -265,8 +302,16 @@ pub fn prepare(
             })
             .collect()
     });
+    let resolved: Vec<crate::setlist::sections::ResolvedSections> = pool.install(|| {
+        setlist
+            .songs
+            .par_iter()
+            .map(crate::setlist::sections::resolve)
+            .collect()
+    });
     let mut problems = Vec::new();
     let mut probes = probes.into_iter();
+    let mut resolved = resolved.into_iter();
     let songs = setlist
         .songs
         .iter()
@@ -306,12 +351,51 @@ pub fn prepare(
                 .map(|s| s.offset_frames + s.length_frames)
                 .max()
                 .unwrap_or(0);
+            let found =
+                resolved
+                    .next()
+                    .unwrap_or_else(|| crate::setlist::sections::ResolvedSections {
+                        sections: Vec::new(),
+                        source: crate::setlist::SectionSource::None,
+                        tempo: None,
+                        errors: Vec::new(),
+                    });
+            for e in &found.errors {
+                tracing::warn!("song {}: {e}", si + 1);
+            }
+            let sections: Vec<PreparedSection> = found
+                .sections
+                .iter()
+                .map(|s| PreparedSection {
+                    name: s.name.clone(),
+                    start_frames: (s.start_secs * f64::from(engine_rate_hz)).round() as u64,
+                })
+                .filter(|s| s.start_frames < length_frames)
+                .collect();
+            let tempo = song.tempo.or_else(|| {
+                found.tempo.map(|t| crate::bridge::SongTempo {
+                    bpm: (t.bpm as f32).clamp(
+                        crate::bridge::SongTempo::MIN_BPM,
+                        crate::bridge::SongTempo::MAX_BPM,
+                    ),
+                    beats_per_bar: t.beats_per_bar.clamp(1, 16),
+                    count_in_bars: 0,
+                    click: false,
+                })
+            });
             PreparedSong {
                 name: song.name.clone(),
                 length_frames,
                 stems,
                 end: song.end,
-                tempo: song.tempo,
+                tempo,
+                section_source: if sections.is_empty() {
+                    crate::setlist::SectionSource::None
+                } else {
+                    found.source
+                },
+                sections,
+                marker_errors: found.errors,
             }
         })
         .collect();

@@ -27,6 +27,19 @@ pub enum GuiCommand {
     Seek(u64),
     /// Stop (fade out; the next play starts the selected song from 0).
     Stop,
+    /// Queue a jump to `frame` of `song` at `timing` (replacing one).
+    Jump {
+        /// The song, 0-based.
+        song: usize,
+        /// The target frame, engine rate.
+        frame: u64,
+        /// When it lands.
+        timing: crate::bridge::JumpTiming,
+    },
+    /// Cancel the queued jump.
+    CancelJump,
+    /// Start (`Some`) or release (`None`) a vamp.
+    Vamp(Option<crate::bridge::VampLength>),
 }
 
 /// The queue's two ends: the producer goes to the editor (behind a lock

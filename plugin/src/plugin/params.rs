@@ -135,6 +135,10 @@ pub struct TraxParams {
     /// tests).
     #[id = "follow_out"]
     pub follow_output_time: BoolParam,
+    /// `jump_timing`: when a section jump from the editor's section list or
+    /// a MIDI section note lands (default: at the end of the section).
+    #[id = "jump_timing"]
+    pub jump_timing: EnumParam<JumpWhen>,
     /// The setlist file (TOML/JSON) or folder.
     #[persist = "setlist"]
     pub setlist: Versioned<String>,
@@ -260,6 +264,7 @@ impl Default for TraxParams {
             .with_unit(" dBTP"),
             master_ab_match: BoolParam::new("A/B loudness match", false),
             follow_output_time: BoolParam::new("Follow: host time is output", false),
+            jump_timing: EnumParam::new("Jump timing", JumpWhen::SectionEnd),
             setlist: Versioned::new(INITIAL_SETLIST.get().cloned().unwrap_or_default()),
             mix: Versioned::new(Vec::new()),
             song_ends: Versioned::new(Vec::new()),
@@ -284,6 +289,51 @@ pub enum MasterMode {
     #[id = "quietest"]
     #[name = "Match quietest song"]
     MatchQuietest,
+}
+
+/// When a section jump lands (`jump_timing`), as the host shows it.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JumpWhen {
+    /// As soon as the target is resident.
+    #[id = "now"]
+    #[name = "Now"]
+    Now,
+    /// On the next bar line (songs with a tempo; others: now).
+    #[id = "bar"]
+    #[name = "Next bar"]
+    NextBar,
+    /// At the end of the section that plays.
+    #[id = "section"]
+    #[name = "End of section"]
+    SectionEnd,
+    /// At the end of the song.
+    #[id = "song"]
+    #[name = "End of song"]
+    SongEnd,
+}
+
+impl JumpWhen {
+    /// The engine's timing.
+    pub fn timing(self) -> crate::bridge::JumpTiming {
+        use crate::bridge::JumpTiming;
+        match self {
+            JumpWhen::Now => JumpTiming::Now,
+            JumpWhen::NextBar => JumpTiming::NextBar,
+            JumpWhen::SectionEnd => JumpTiming::SectionEnd,
+            JumpWhen::SongEnd => JumpTiming::SongEnd,
+        }
+    }
+
+    /// The parameter value of an engine timing.
+    pub fn of(timing: crate::bridge::JumpTiming) -> Self {
+        use crate::bridge::JumpTiming;
+        match timing {
+            JumpTiming::Now => JumpWhen::Now,
+            JumpTiming::NextBar => JumpWhen::NextBar,
+            JumpTiming::SectionEnd => JumpWhen::SectionEnd,
+            JumpTiming::SongEnd => JumpWhen::SongEnd,
+        }
+    }
 }
 
 impl TraxParams {

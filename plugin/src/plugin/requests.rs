@@ -136,6 +136,30 @@ pub(super) fn note_on(
     std::time::Duration::ZERO
 }
 
+/// The MIDI channel of the live controls (0-based: channel 16), notes
+/// relative to `base_note`: see [`control_note`].
+pub const CONTROL_CHANNEL: u8 = 15;
+
+/// A note-on on [`CONTROL_CHANNEL`] (`offset` = key - `base_note`):
+/// `offset` ≥ 0 queues a jump to section `offset + 1` of the playing song;
+/// -1 the next section, -2 the previous one (all at the `jump_timing`
+/// parameter's timing); -3 starts a vamp of the playing section or
+/// releases a running one; -4 cancels the queued jump. Realtime-safe.
+pub(super) fn control_note(engine: &mut Engine, params: &TraxParams, offset: i32) {
+    let timing = params.jump_timing.value().timing();
+    match offset {
+        0.. => engine.jump_to_section(offset as usize, timing),
+        -1 => engine.jump_by_sections(1, timing),
+        -2 => engine.jump_by_sections(-1, timing),
+        -3 => {
+            let vamping = engine.queued_jump().is_some_and(|q| q.vamp);
+            engine.vamp((!vamping).then_some(crate::bridge::VampLength::Section));
+        }
+        -4 => engine.cancel_jump(),
+        _ => {}
+    }
+}
+
 /// One editor command ([`GuiCommand`]).
 pub(super) fn gui_command(engine: &mut Engine, rt: &mut RtState, command: GuiCommand) {
     // The `play` value the editor sets with a command, if `param_changes`
@@ -161,6 +185,13 @@ pub(super) fn gui_command(engine: &mut Engine, rt: &mut RtState, command: GuiCom
             rt.held_song = None;
             engine.stop();
         }
+        GuiCommand::Jump {
+            song,
+            frame,
+            timing,
+        } => engine.queue_jump(song, frame, timing),
+        GuiCommand::CancelJump => engine.cancel_jump(),
+        GuiCommand::Vamp(length) => engine.vamp(length),
     }
 }
 

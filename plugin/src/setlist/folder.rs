@@ -77,7 +77,9 @@ fn song_from(dir: &Path, files: Vec<PathBuf>) -> Result<Song, SetlistError> {
             }
         })
         .collect();
-    Ok(Song::new(name, stems))
+    let mut song = Song::new(name, stems);
+    song.markers = super::sections::marker_file_in(dir);
+    Ok(song)
 }
 
 pub(super) fn load_folder(dir: &Path) -> Result<Setlist, SetlistError> {

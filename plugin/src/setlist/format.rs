@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::sections::{self, FileSection, MAX_SECTIONS};
 use super::{
     Bus, Setlist, SetlistError, Song, SongEnd, SongTempo, Stem, StemMix, GAIN_RANGE_DB,
     MASTER_TRIM_RANGE_DB, MAX_OFFSET_SECS, MAX_PATH_BYTES, MAX_SONGS, MAX_STEMS_PER_SONG,
@@ -204,6 +205,10 @@ struct FileSong {
     #[serde(default, deserialize_with = "count_in_bars")]
     count_in_bars: Option<u8>,
     click: Option<bool>,
+    #[serde(default, alias = "sections")]
+    section: Option<Bounded<FileSection, MAX_SECTIONS>>,
+    /// A marker file (SMF or REAPER CSV), relative to the setlist.
+    markers: Option<Text>,
     // Informational fields of the corpus JSON, accepted and ignored.
     #[serde(default, rename = "dir")]
     _dir: Option<IgnoredAny>,
@@ -283,21 +288,30 @@ pub(super) fn parse(path: &Path, text: &str, is_json: bool) -> Result<Setlist, S
         });
     }
     let (default_count_in, default_click) = (parsed.count_in_bars, parsed.click);
-    let songs: Vec<Song> = parsed
-        .song
-        .0
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| Song {
+    let mut songs: Vec<Song> = Vec::with_capacity(parsed.song.0.len());
+    for (i, s) in parsed.song.0.into_iter().enumerate() {
+        let tempo = s.bpm.map(|bpm| SongTempo {
+            bpm,
+            beats_per_bar: s.beats_per_bar.unwrap_or(4),
+            count_in_bars: s.count_in_bars.or(default_count_in).unwrap_or(0),
+            click: s.click.or(default_click).unwrap_or(false),
+        });
+        let section_list = s.section.map(|b| b.0).unwrap_or_default();
+        let song_sections =
+            sections::from_file(i, section_list, tempo.as_ref()).map_err(|(field, message)| {
+                SetlistError::Invalid {
+                    path: path.to_path_buf(),
+                    field,
+                    message,
+                }
+            })?;
+        songs.push(Song {
             name: s.name.map_or_else(|| format!("Song {}", i + 1), |t| t.0),
             master_trim_db: s.master_trim_db,
             end: song_end(s.end, s.fade_secs, default_end),
-            tempo: s.bpm.map(|bpm| SongTempo {
-                bpm,
-                beats_per_bar: s.beats_per_bar.unwrap_or(4),
-                count_in_bars: s.count_in_bars.or(default_count_in).unwrap_or(0),
-                click: s.click.or(default_click).unwrap_or(false),
-            }),
+            tempo,
+            sections: song_sections,
+            markers: s.markers.map(|t| base.join(t.0)),
             stems: s
                 .stem
                 .0
@@ -325,8 +339,8 @@ pub(super) fn parse(path: &Path, text: &str, is_json: bool) -> Result<Setlist, S
                     }
                 })
                 .collect(),
-        })
-        .collect();
+        });
+    }
     if songs.is_empty() {
         return Err(SetlistError::Invalid {
             path: path.to_path_buf(),

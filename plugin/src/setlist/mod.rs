@@ -13,11 +13,13 @@
 
 mod folder;
 mod format;
+pub mod sections;
 
 use std::path::{Path, PathBuf};
 
 pub use crate::bridge::{Bus, SongEnd, SongTempo, StemMix};
 pub use folder::{is_audio_file, AUDIO_EXTENSIONS};
+pub use sections::{Section, SectionSource};
 
 /// Most songs in one setlist.
 pub const MAX_SONGS: usize = 1000;
@@ -62,6 +64,12 @@ pub struct Song {
     /// Tempo, count-in and generated click (`bpm`, `beats_per_bar`,
     /// `count_in_bars`, `click`), if the song gives a `bpm`.
     pub tempo: Option<SongTempo>,
+    /// Sections given in the setlist (`[[song.section]]`), ascending; when
+    /// empty, [`sections::resolve`] looks in the marker file and the stems.
+    pub sections: Vec<Section>,
+    /// A marker file (Standard MIDI File or REAPER region/marker CSV):
+    /// `markers` in a setlist file, a folder song's only `.mid`/`.csv`.
+    pub markers: Option<PathBuf>,
 }
 
 impl Song {
@@ -74,6 +82,8 @@ impl Song {
             master_trim_db: 0.0,
             end: SongEnd::Continue,
             tempo: None,
+            sections: Vec::new(),
+            markers: None,
         }
     }
 }

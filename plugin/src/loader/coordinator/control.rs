@@ -66,6 +66,19 @@ pub enum Control {
         /// The original at the mastered loudness.
         ab_match: bool,
     },
+    /// Queue a jump.
+    Jump {
+        /// Target song.
+        song: usize,
+        /// Target frame.
+        frame: u64,
+        /// When it lands.
+        timing: crate::bridge::JumpTiming,
+    },
+    /// Cancel the queued jump.
+    CancelJump,
+    /// Start (`Some`) or release (`None`) a vamp.
+    Vamp(Option<crate::bridge::VampLength>),
     /// Look at positions now (offline renders call this when they wait).
     Nudge,
     /// End the coordinator thread.

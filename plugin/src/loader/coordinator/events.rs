@@ -42,7 +42,7 @@ impl Coordinator {
                             // Stopped at the song's end: the next song is
                             // the current one, its head cued for Play.
                             self.song = next;
-                            self.cue_head(next);
+                            self.cue_at(next, 0);
                         }
                     }
                 }
@@ -61,7 +61,7 @@ impl Coordinator {
                 let song = self.song;
                 self.play(song, frame);
             }
-            Request::Cue { song } => self.cue_head(song as usize),
+            Request::Cue { song, frame } => self.cue_at(song as usize, frame),
         }
     }
 }

@@ -281,6 +281,21 @@ impl Coordinator {
             Control::AutoMaster { on, ab_match } => {
                 self.send(Command::SetAutoMaster { on, ab_match });
             }
+            Control::Jump {
+                song,
+                frame,
+                timing,
+            } => {
+                if let Ok(song) = u16::try_from(song) {
+                    self.send(Command::QueueJump {
+                        song,
+                        frame,
+                        timing,
+                    });
+                }
+            }
+            Control::CancelJump => self.send(Command::CancelJump),
+            Control::Vamp(length) => self.send(Command::Vamp(length)),
             Control::Nudge | Control::Shutdown => {}
         }
     }
@@ -306,6 +321,7 @@ impl Coordinator {
             .collect();
         let mut songs = Vec::with_capacity(prepared.songs.len());
         let mut engine_stems = Vec::new();
+        let mut section_starts = Vec::new();
         for song in &prepared.songs {
             songs.push(EngineSong {
                 length_frames: song.length_frames,
@@ -313,7 +329,10 @@ impl Coordinator {
                 stem_count: song.stems.len() as u32,
                 end: song.end,
                 tempo: song.tempo,
+                first_section: section_starts.len() as u32,
+                section_count: song.sections.len() as u32,
             });
+            section_starts.extend(song.sections.iter().map(|s| s.start_frames));
             engine_stems.extend(song.stems.iter().map(|st| EngineStem {
                 offset_frames: st.offset_frames,
                 length_frames: st.length_frames,
@@ -324,6 +343,7 @@ impl Coordinator {
             epoch: prepared.epoch,
             songs: songs.into(),
             stems: engine_stems.into(),
+            section_starts: section_starts.into(),
             stem_status: Arc::clone(&stem_status),
             pool: Arc::clone(&pool),
             lanes: Arc::clone(&lanes),
@@ -499,24 +519,35 @@ impl Coordinator {
         }
     }
 
-    /// Makes `song`'s head resident on a preload deck (replacing another
-    /// preload if no deck is free), unless it is cued or playing already.
-    fn cue_head(&mut self, song: usize) {
-        if song >= self.song_count() {
+    /// Makes `song` resident from `frame` on a preload deck (a song's
+    /// head, a jump's or a vamp's target), unless it is cued there already.
+    /// A free deck if there is one, else another preload, the next song's
+    /// head last (auto-advance needs it).
+    fn cue_at(&mut self, song: usize, frame: u64) {
+        let Some(length) = self
+            .current
+            .as_ref()
+            .and_then(|c| c.loaded.prepared.songs.get(song))
+            .map(|s| s.length_frames)
+        else {
             return;
-        }
+        };
+        let frame = frame.min(length.saturating_sub(1));
         let cued = self
             .decks
             .iter()
-            .any(|d| matches!(d.role, Role::Cued(_)) && d.song == song && d.start_frame == 0);
+            .any(|d| matches!(d.role, Role::Cued(_)) && d.song == song && d.start_frame == frame);
         if cued {
             return;
         }
+        let next_head = |d: &DeckBook| d.song == self.song + 1 && d.start_frame == 0;
+        let preload = |d: &DeckBook| d.role == Role::Cued(CueAction::Preload);
         let deck = (0..DECKS)
             .find(|&d| self.decks[d].role == Role::Free)
-            .or_else(|| (0..DECKS).find(|&d| self.decks[d].role == Role::Cued(CueAction::Preload)));
+            .or_else(|| (0..DECKS).find(|&d| preload(&self.decks[d]) && !next_head(&self.decks[d])))
+            .or_else(|| (0..DECKS).find(|&d| preload(&self.decks[d])));
         if let Some(d) = deck {
-            self.cue(d, song, 0, CueAction::Preload);
+            self.cue(d, song, frame, CueAction::Preload);
         }
     }
 
