@@ -30,6 +30,7 @@ mod chunks;
 mod clap_host;
 mod count_in;
 mod editor;
+mod editor_jumps;
 mod editor_layout;
 mod editor_live;
 mod editor_window;

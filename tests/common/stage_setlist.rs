@@ -2,7 +2,8 @@
 //! stems each, every stem a steady sine (a different pitch per stem, so
 //! every meter lights; -30 dBFS each, so that 30 of them mix without
 //! clipping), written as 16-bit mono WAV files that all songs
-//! share, with a setlist TOML naming them. Names are long enough to need
+//! share, with a setlist TOML naming them, each song at 120 bpm with seven
+//! sections (Intro … Outro) spread over it. Names are long enough to need
 //! ellipsizing, as real ones do.
 
 use std::fmt::Write as _;
@@ -37,7 +38,23 @@ pub fn write(dir: &Path, songs: usize, stems: usize, secs: u32) -> PathBuf {
     }
     let mut toml = String::from("name = \"Stage test\"\n");
     for song in 0..songs {
-        let _ = write!(toml, "\n[[song]]\nname = \"{}\"\n", song_name(song));
+        let _ = write!(
+            toml,
+            "\n[[song]]\nname = \"{}\"\nbpm = 120.0\n",
+            song_name(song)
+        );
+        // A song's usual form, spread over its length.
+        const FORM: [&str; 7] = [
+            "Intro", "Verse 1", "Chorus 1", "Verse 2", "Chorus 2", "Bridge", "Outro",
+        ];
+        let length = f64::from(secs) + song as f64;
+        for (i, name) in FORM.iter().enumerate() {
+            let start = length * i as f64 / FORM.len() as f64;
+            let _ = write!(
+                toml,
+                "[[song.section]]\nname = \"{name}\"\nstart_secs = {start}\n"
+            );
+        }
         for stem in 0..stems {
             let _ = write!(
                 toml,

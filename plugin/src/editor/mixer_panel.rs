@@ -134,20 +134,25 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
         + ui.spacing().item_spacing.y;
     let area = ui.available_size() - egui::vec2(0.0, heading_height);
     let grid = StripGrid::fit(area, song.stems.len(), ui.spacing().scroll.bar_width + 6.0);
+    // The heading row: the song's sections (jumps, vamp) on the left, the
+    // stem count on the right (the song's name is the transport's "Now").
     ui.horizontal(|ui| {
-        ui.add(
-            egui::Label::new(
-                RichText::new(format!("Mixer: {}. {}", song_index + 1, song.name)).heading(),
-            )
-            .truncate(),
-        );
-        let count = if grid.scrolls {
-            RichText::new(format!("{} stems, scroll for more", song.stems.len()))
-                .color(LOADING_AMBER)
-        } else {
-            RichText::new(format!("{} stems", song.stems.len())).color(Color32::GRAY)
-        };
-        ui.label(count);
+        ui.set_height(heading_height - ui.spacing().item_spacing.y);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            // The stem count only when the strips scroll (the row's room
+            // goes to the sections otherwise).
+            if grid.scrolls {
+                ui.label(
+                    RichText::new(format!("{} stems, scroll for more", song.stems.len()))
+                        .color(LOADING_AMBER),
+                )
+                .on_hover_text(format!("Mixer: {}. {}", song_index + 1, song.name));
+                ui.separator();
+            }
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                super::sections_panel::show(editor, ui, snap);
+            });
+        });
     });
     let (mix, _) = editor.params.mix.get();
     let now = ui.input(|i| i.time);

@@ -1,8 +1,8 @@
 //! GUI THREAD: the editor, the performer's screen (egui through
 //! `nice-plug-egui`, the same in a host's plugin window and in the
 //! standalone app): the transport and seek bar on top, the setlist on the
-//! left with the auto-master under it, the current song's mixer in the
-//! middle, the cache along the bottom.
+//! left with the auto-master under it, the current song's sections (jumps,
+//! vamp) and mixer in the middle, the cache along the bottom.
 //!
 //! Threads: the editor never touches the audio thread's state. It reads the
 //! engine through [`crate::bridge::EngineStats`] (atomics the audio thread
@@ -31,6 +31,7 @@ pub mod master_panel;
 pub mod mixer_panel;
 pub mod peak_meter;
 pub mod residency;
+pub mod sections_panel;
 pub mod setlist_panel;
 pub mod song_end;
 pub mod transport_panel;
@@ -114,6 +115,9 @@ pub struct TraxEditor {
     /// Which chunks of the current song have cache files (from the cache
     /// thread), for the seek bar.
     cached_ranges: Option<cache_tasks::CachedRanges>,
+    /// The (song, section) that played at the last frame: the sections row
+    /// scrolls a new one into view.
+    section_now: Option<(usize, usize)>,
 }
 
 /// What the editor shows in one frame, read once at its start: the
@@ -209,10 +213,17 @@ impl TraxEditor {
             master_meter: master_panel::ReductionMeter::default(),
             seen_end_stops: None,
             cached_ranges: None,
+            section_now: None,
             pending_seek: None,
             view: Reader::default(),
             slots: Reader::default(),
         }
+    }
+
+    /// Whether section `section` of `song` already played at the last
+    /// frame (records it as the one playing now).
+    fn sections_seen_now(&mut self, song: usize, section: usize) -> bool {
+        self.section_now.replace((song, section)) == Some((song, section))
     }
 
     /// The host's context (what `build` receives; tests give their own).

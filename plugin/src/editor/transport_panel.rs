@@ -1,7 +1,8 @@
 //! GUI THREAD: the transport panel: play/pause, stop, previous/next, the
 //! current and next song in large type with elapsed and remaining time,
-//! the seek bar (click or drag, seeks on release), the underrun counter
-//! (red for a few seconds after it moves), master gain and follow-host.
+//! the seek bar (click or drag, seeks on release) with the song's sections
+//! drawn on it ([`super::sections_panel`]), the underrun counter (red for a
+//! few seconds after it moves), master gain and follow-host.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -377,6 +378,7 @@ fn seek_bar(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
         &painter,
         rect,
     );
+    super::sections_panel::paint_on_seek_bar(&painter, rect, snap, length);
     let position = if snap.active_song.is_some() {
         snap.position_frames.min(length)
     } else {
