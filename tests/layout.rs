@@ -6,12 +6,13 @@
 use std::path::{Path, PathBuf};
 
 /// The thread tags a module's first line starts with.
-const TAGS: [&str; 6] = [
+const TAGS: [&str; 7] = [
     "AUDIO THREAD",
     "LOADER THREADS",
     "ANALYSIS THREAD",
     "CONTROL THREAD",
     "GUI THREAD",
+    "REMOTE THREAD",
     "ANY THREAD",
 ];
 

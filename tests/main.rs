@@ -12,6 +12,8 @@
 //! - [`fuzz_regressions`]: every fuzz seed and finding through its target;
 //! - [`no_alloc`], [`rtsan`]: the process path under nice-plug's allocation
 //!   checker and under RealtimeSanitizer;
+//! - [`osc`]: the OSC remote end to end, from a UDP socket to the engine
+//!   and back;
 //! - [`clap_host`], [`vst3`], [`jack`]: the real bundles in a CLAP host and
 //!   pedalboard, the standalone on a JACK server.
 //!
@@ -40,6 +42,7 @@ mod jumps;
 mod layout;
 mod mastering;
 mod no_alloc;
+mod osc;
 mod outputs_map;
 mod render;
 mod rtsan;

@@ -1,8 +1,9 @@
 //! ANY THREAD (the fuzzer's, or a test's): the bodies of Trax's fuzz
 //! targets, one per parser of bytes that a user, a host or a crash can hand
 //! us: setlist files (TOML, JSON) and folders, the plugin state, chunk cache
-//! files and their metadata, stored analysis records, marker files, and
-//! audio files through our own checks on top of symphonia.
+//! files and their metadata, stored analysis records, marker files, OSC
+//! datagrams from the network, and audio files through our own checks on
+//! top of symphonia.
 //!
 //! Each body parses its input and then checks what the parser promises (an
 //! error names the file; a setlist within its limits; decoded samples
@@ -16,6 +17,7 @@
 pub mod analysis;
 pub mod cache;
 pub mod markers;
+pub mod osc;
 mod scratch;
 pub mod seeds;
 pub mod setlist;
@@ -79,6 +81,11 @@ pub const TARGETS: &[Target] = &[
         name: "markers",
         about: "a marker file (WAV cue points, FLAC CUESHEET, MIDI markers, REAPER CSV) through markers::parse_* and read_markers",
         run: markers::files,
+    },
+    Target {
+        name: "osc",
+        about: "a UDP datagram to the OSC remote (remote::decode, then remote::parse per message)",
+        run: osc::datagram,
     },
     Target {
         name: "stem_file",

@@ -477,6 +477,7 @@ pub fn generated(target: &str, corpus: Option<&Path>) -> Vec<Seed> {
             s
         }
         "markers" => marker_files(),
+        "osc" => crate::osc::seeds(),
         "setlist_toml" => setlist_files(corpus, false),
         "setlist_json" => setlist_files(corpus, true),
         _ => Vec::new(),

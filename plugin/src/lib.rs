@@ -26,6 +26,9 @@
 //!   driver (`trax render`, warming, analysis, the plugin offline);
 //! - [`plugin`]: ANY THREAD: the CLAP/VST3 glue (`process()` on the audio
 //!   thread, the control thread per instance, parameters);
+//! - [`remote`]: REMOTE THREAD: the OSC remote (UDP): commands to the
+//!   audio thread through the editor's queue, the state pushed to
+//!   subscribers; started and stopped by the control thread;
 //! - [`view`]: ANY THREAD: what the editor reads (one versioned value);
 //! - [`published`]: ANY THREAD: the versioned value it is built on;
 //! - [`thread`]: ANY THREAD: every thread Trax starts, with its name and
@@ -47,6 +50,7 @@ pub mod offline;
 pub mod player;
 pub mod plugin;
 pub mod published;
+pub mod remote;
 pub mod setlist;
 pub mod thread;
 pub mod view;

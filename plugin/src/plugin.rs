@@ -32,7 +32,7 @@ use io::{apply_master_gain, bus_outputs, render, silence, BUS_LAYOUT, MAIN_ONLY_
 use params::TraxParams;
 use requests::{
     control_note, follow_transport, gui_command, new_setlist, note_on, param_changes, play_held,
-    restored_state, start_at_zero, FollowState, RtState, CONTROL_CHANNEL,
+    remote_gain, restored_state, start_at_zero, FollowState, RtState, CONTROL_CHANNEL,
 };
 
 /// Offline, how long `process()` waits for the loader (a setlist being
@@ -43,7 +43,7 @@ pub const OFFLINE_WAIT_LIMIT: Duration = Duration::from_secs(30);
 /// [`pace`] found it does (each wait of a bounce detected from its pace).
 pub const PACED_WAIT_LIMIT: Duration = Duration::from_secs(5);
 
-pub use params::set_initial_setlist;
+pub use params::{set_initial_osc_port, set_initial_setlist};
 
 /// The plugin: a sampler-style instrument that plays the setlist's songs,
 /// streamed from disk, on its stereo main output and eight stereo aux
@@ -252,13 +252,16 @@ impl<const MIDI_CCS: bool> TraxPlugin<MIDI_CCS> {
             rt.selected_song = next;
         }
         play_held(engine, params, &self.shared, rt);
-        // The editor's commands first: a `play` parameter the editor set
-        // with a command is then no change (see gui_command).
+        // The editor's (and the remote's) commands first: a `play`
+        // parameter the editor set with a command is then no change (see
+        // gui_command).
         while let Ok(command) = self.gui_rx.pop() {
-            gui_command(engine, rt, command);
+            gui_command(engine, params, rt, command);
         }
         restored_state(params, rt, self.rate_hz);
         param_changes(engine, params, rt);
+        remote_gain(params, rt, self.rate_hz);
+        self.shared.set_cued_song(rt.selected_song);
     }
 
     /// Takes the pace of a `process()` call of `frames` frames that starts
@@ -354,6 +357,7 @@ impl<const MIDI_CCS: bool> Drop for TraxPlugin<MIDI_CCS> {
         for h in self.retired.drain(..) {
             let _ = h.join();
         }
+        self.shared.remote.shut_down();
     }
 }
 
@@ -500,6 +504,7 @@ impl<const MIDI_CCS: bool> Plugin for TraxPlugin<MIDI_CCS> {
             waited += render(engine, wait, &mut out.range(at, frames));
         }
         apply_master_gain(params, out);
+        self.shared.set_cued_song(rt.selected_song);
         self.pace.waited(waited);
         ProcessStatus::Normal
     }

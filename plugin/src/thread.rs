@@ -34,6 +34,8 @@ pub enum TraxThread {
     FileDialog,
     /// `trax soak`'s stand-in for a host's audio thread (the CLI only).
     SoakAudio,
+    /// A plugin instance's OSC remote ([`crate::remote`]).
+    Remote,
 }
 
 /// When a thread runs at the lowest priority.
@@ -62,7 +64,7 @@ pub struct ThreadSpec {
 }
 
 /// Every thread Trax starts.
-pub const THREADS: [ThreadSpec; 9] = [
+pub const THREADS: [ThreadSpec; 10] = [
     spec(
         TraxThread::Control,
         "trax-control",
@@ -115,6 +117,12 @@ pub const THREADS: [ThreadSpec; 9] = [
         TraxThread::SoakAudio,
         "trax-soak-audio",
         "AUDIO THREAD",
+        Priority::Normal,
+    ),
+    spec(
+        TraxThread::Remote,
+        "trax-remote",
+        "REMOTE THREAD",
         Priority::Normal,
     ),
 ];

@@ -48,6 +48,9 @@ pub struct ControlView {
     pub cache: Option<Arc<CacheLink>>,
     /// Why the cache is off, if it failed to open.
     pub cache_error: Option<String>,
+    /// The OSC remote: off, listening (its port) or failed (why); its
+    /// counters are in [`crate::plugin::control::Shared::remote`].
+    pub remote: crate::remote::RemoteStatus,
 }
 
 impl ControlView {

@@ -1,7 +1,8 @@
 //! GUI THREAD (nice-plug's standalone window): `trax play` (and `trax` with
 //! no subcommand): the plugin in nice-plug's standalone wrapper, on JACK,
 //! ALSA (cpal), CoreAudio/WASAPI where built, or the dummy backend. MIDI
-//! note-ons start songs as in the plugin.
+//! note-ons start songs as in the plugin; `--osc-port` turns the OSC
+//! remote on.
 
 use std::path::PathBuf;
 
@@ -33,6 +34,10 @@ pub struct PlayArgs {
     /// loaded, as its MIDI note would.
     #[arg(long, requires = "outputs")]
     pub start_song: Option<u8>,
+    /// Listen for the OSC remote on this UDP port, every IPv4 interface
+    /// (the README's "OSC remote" lists the addresses); off without it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub osc_port: Option<u16>,
     /// nice-plug standalone options, passed through: --backend
     /// auto|jack|alsa|dummy, --sample-rate, --period-size, --midi-input,
     /// --output-device, --connect-jack-outputs … (`trax play -- --help`
@@ -64,6 +69,9 @@ pub fn run(args: PlayArgs) -> Result<()> {
         let abs = std::fs::canonicalize(path)
             .with_context(|| format!("setlist {}: cannot open", path.display()))?;
         trax::plugin::set_initial_setlist(abs.to_string_lossy().into_owned());
+    }
+    if let Some(port) = args.osc_port {
+        trax::plugin::set_initial_osc_port(port);
     }
     if let Some(map) = &args.outputs {
         let map = crate::channel_map::ChannelMap::parse(map)?;

@@ -20,6 +20,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "cache_folder",
     "analysis_record",
     "markers",
+    "osc",
     "stem_file",
 ];
 

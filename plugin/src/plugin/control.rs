@@ -9,7 +9,7 @@
 )] // Not the audio thread.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -51,10 +51,18 @@ pub struct Shared {
     /// What the editor shows: published by the control thread (setlist,
     /// status, problems, auto-master) and by activation (engine, cache).
     pub view: Published<ControlView>,
-    /// The editor's end of the queue to the audio thread (only the GUI
-    /// thread takes this lock, when it sends a command; activation sets
-    /// it).
+    /// The editor's and the OSC remote's end of the queue to the audio
+    /// thread (only those threads take this lock, to send a command; never
+    /// the audio thread).
     pub gui_commands: Mutex<Option<rtrb::Producer<super::gui_commands::GuiCommand>>>,
+    /// The OSC remote: its counters, and its server (started by the
+    /// control thread as `osc_port` says; its status is in the view,
+    /// [`ControlView::remote`]).
+    pub remote: crate::remote::Remote,
+    /// The song the audio thread has cued (0-based): Play plays it. Set by
+    /// the audio thread every block; the remote pushes it as the current
+    /// song while none is heard.
+    cued_song: AtomicUsize,
     /// The control thread, to wake it when the editor changes the mix.
     control_thread: Mutex<Option<std::thread::Thread>>,
 }
@@ -66,6 +74,8 @@ impl Default for Shared {
             loaded_version: AtomicU64::new(u64::MAX),
             view: Published::default(),
             gui_commands: Mutex::default(),
+            remote: crate::remote::Remote::default(),
+            cued_song: AtomicUsize::new(0),
             control_thread: Mutex::default(),
         }
     }
@@ -83,6 +93,18 @@ impl Shared {
         if let Some(t) = self.control_thread.lock().as_ref() {
             t.unpark();
         }
+    }
+
+    /// The song the audio thread has cued (0-based; it may lie beyond a
+    /// shorter setlist): what Play plays. It follows the `song` parameter,
+    /// program changes, notes and the remote's cues. Realtime-safe.
+    pub fn cued_song(&self) -> usize {
+        self.cued_song.load(Ordering::Relaxed)
+    }
+
+    /// The audio thread publishes the cued song. Realtime-safe.
+    pub(super) fn set_cued_song(&self, song: usize) {
+        self.cued_song.store(song, Ordering::Relaxed);
     }
 
     /// Whether the setlist named by the state (at `setlist_version`) is
@@ -177,7 +199,7 @@ impl Drop for ControlThread {
     }
 }
 
-fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool) {
+fn run(player: &Player, params: &Arc<TraxParams>, shared: &Arc<Shared>, stop: &AtomicBool) {
     let mut loaded_setlist: Option<u64> = None;
     let mut applied_mix: Option<(u64, u64)> = None;
     // What the engine has of the persisted mix: only changes are sent (a
@@ -191,6 +213,8 @@ fn run(player: &Player, params: &TraxParams, shared: &Shared, stop: &AtomicBool)
     let mut transport_seen = (crate::bridge::TransportState::Stopped, None);
     let mut mastering = super::auto_master::AutoMasterControl::new();
     while !stop.load(Ordering::Acquire) {
+        // First: a remote asked for comes up while a setlist loads.
+        crate::remote::Remote::follow(shared, params);
         let (path, version) = params.setlist.get();
         if loaded_setlist != Some(version) {
             loaded_setlist = Some(version);

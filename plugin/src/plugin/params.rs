@@ -39,6 +39,14 @@ pub fn set_initial_setlist(path: String) {
     let _ = INITIAL_SETLIST.set(path);
 }
 
+static INITIAL_OSC_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+/// Sets the OSC remote's port new instances start with (the standalone's
+/// `--osc-port`; 0: off). Call before the first instance is created.
+pub fn set_initial_osc_port(port: u16) {
+    INITIAL_OSC_PORT.store(port, Ordering::Relaxed);
+}
+
 /// Master gain range, dB.
 pub const MASTER_GAIN_MIN_DB: f32 = -60.0;
 /// Master gain range, dB.
@@ -160,6 +168,13 @@ pub struct TraxParams {
     /// then not taken as a Play press.
     #[persist = "restored_play"]
     pub restored_play: RestoredFlag,
+    /// The OSC remote's UDP port, every IPv4 interface (0: off, the
+    /// default); saved with the project, not automatable. Change it with
+    /// [`Versioned::replace`], then [`super::control::Shared::wake_control`]:
+    /// the control thread starts, rebinds or stops the remote and
+    /// publishes how it went ([`crate::view::ControlView::remote`]).
+    #[persist = "osc_port"]
+    pub osc_port: Versioned<u16>,
 }
 
 /// A flag set by state restores, readable from the audio thread (atomics
@@ -270,6 +285,7 @@ impl Default for TraxParams {
             song_ends: Versioned::new(Vec::new()),
             recent_setlists: Versioned::new(Vec::new()),
             restored_play: RestoredFlag::default(),
+            osc_port: Versioned::new(INITIAL_OSC_PORT.load(Ordering::Relaxed)),
         }
     }
 }

@@ -1,15 +1,16 @@
 //! AUDIO THREAD: what the plugin turns into engine requests at the start of
 //! a block and between events: a new setlist (cue the selected song), a
 //! note or `play` held while the setlist loaded, MIDI notes, the editor's
-//! commands, the `play`, `song` and auto-master parameters, and the host
-//! transport when `follow` is on. Realtime-safe: engine calls and atomics
-//! only.
+//! and the OSC remote's commands, the `play`, `song` and auto-master
+//! parameters (and the remote's overrides of auto-master and gain), and the
+//! host transport when `follow` is on. Realtime-safe: engine calls and
+//! atomics only.
 
 use nice_plug::prelude::Transport;
 
 use super::control::{load_state, Shared};
 use super::gui_commands::GuiCommand;
-use super::params::TraxParams;
+use super::params::{TraxParams, MASTER_GAIN_MAX_DB, MASTER_GAIN_MIN_DB};
 use super::wait_for_setlist;
 use crate::Engine;
 
@@ -37,6 +38,15 @@ pub(super) struct RtState {
     /// value it saved with its session (a state saved with `play` on was
     /// just restored), not a Play press.
     pub(super) play_echo_frames: u64,
+    /// The `am_on` value last seen: a change ends [`Self::am_override`].
+    pub(super) last_am_param: bool,
+    /// The remote's auto-master switch, until `am_on` next changes.
+    pub(super) am_override: Option<bool>,
+    /// The `gain_db` value last seen, dB: a change ends
+    /// [`Self::gain_override_db`].
+    pub(super) last_gain_param_db: f32,
+    /// The remote's master gain, dB, until `gain_db` next changes.
+    pub(super) gain_override_db: Option<f32>,
 }
 
 /// How long after restoring a state saved with `play` on a `play` turning
@@ -160,8 +170,13 @@ pub(super) fn control_note(engine: &mut Engine, params: &TraxParams, offset: i32
     }
 }
 
-/// One editor command ([`GuiCommand`]).
-pub(super) fn gui_command(engine: &mut Engine, rt: &mut RtState, command: GuiCommand) {
+/// One editor or remote command ([`GuiCommand`]).
+pub(super) fn gui_command(
+    engine: &mut Engine,
+    params: &TraxParams,
+    rt: &mut RtState,
+    command: GuiCommand,
+) {
     // The `play` value the editor sets with a command, if `param_changes`
     // has not acted on it yet: the editor sets the parameter as it sends
     // the command, and the host may apply it before this block (then the
@@ -192,14 +207,109 @@ pub(super) fn gui_command(engine: &mut Engine, rt: &mut RtState, command: GuiCom
         } => engine.queue_jump(song, frame, timing),
         GuiCommand::CancelJump => engine.cancel_jump(),
         GuiCommand::Vamp(length) => engine.vamp(length),
+        GuiCommand::JumpSection { index, timing } => engine.jump_to_section(index, timing),
+        GuiCommand::JumpBy { delta, timing } => engine.jump_by_sections(delta, timing),
+        GuiCommand::Play => remote_play(engine, rt),
+        GuiCommand::Pause => {
+            rt.held_play = false;
+            engine.pause();
+        }
+        GuiCommand::PlayPause if engine.is_playing() => engine.pause(),
+        GuiCommand::PlayPause => remote_play(engine, rt),
+        GuiCommand::RemoteStop => {
+            rt.held_play = false;
+            rt.held_song = None;
+            engine.stop();
+        }
+        GuiCommand::RemotePlaySong(song) if song < engine.song_count() => {
+            rt.selected_song = song;
+            rt.held_play = false;
+            engine.play_song(song, 0);
+        }
+        GuiCommand::Cue(song) if song < engine.song_count() => {
+            rt.selected_song = song;
+            engine.cue_song(song);
+        }
+        GuiCommand::RemotePlaySong(_) | GuiCommand::Cue(_) => {}
+        GuiCommand::StepSong(delta) => step_song(engine, rt, delta),
+        GuiCommand::AutoMaster(on) => {
+            rt.last_am_param = params.auto_master.value();
+            rt.am_override = Some(on);
+            engine.set_auto_master(on, params.master_ab_match.value());
+        }
+        GuiCommand::MasterGainDb(db) if db.is_finite() => {
+            rt.last_gain_param_db = params.gain_db.value();
+            rt.gain_override_db = Some(db.clamp(MASTER_GAIN_MIN_DB, MASTER_GAIN_MAX_DB));
+        }
+        GuiCommand::MasterGainDb(_) => {}
+    }
+}
+
+/// The remote's Play: resume if paused, else play the cued song from its
+/// start (held until the setlist is loaded, like a note).
+fn remote_play(engine: &mut Engine, rt: &mut RtState) {
+    if engine.song_count() == 0 {
+        rt.held_song = Some(rt.selected_song);
+    } else if engine.is_paused() {
+        engine.resume();
+    } else if !engine.is_playing() {
+        engine.play_song(rt.selected_song, 0);
+    }
+}
+
+/// The song `delta` songs from the heard (else the cued) one, clamped to
+/// the setlist: played at once while the transport plays, else cued.
+fn step_song(engine: &mut Engine, rt: &mut RtState, delta: i32) {
+    let count = engine.song_count();
+    if count == 0 {
+        return;
+    }
+    let current = engine.active_song().unwrap_or(rt.selected_song);
+    let target = current.saturating_add_signed(delta as isize).min(count - 1);
+    rt.selected_song = target;
+    if engine.is_playing() {
+        engine.play_song(target, 0);
+    } else {
+        engine.cue_song(target);
+    }
+}
+
+/// The remote's master gain holds until `gain_db` next changes: the
+/// parameter's smoother is aimed at it (the master gain reads that
+/// smoother), again if the wrapper reset the smoother to the parameter
+/// (a re-activation). A change of `gain_db` ends the override; the
+/// wrapper then aims the smoother at the new value, from where it is, so
+/// the change is as smooth as any. Realtime-safe (atomics).
+pub(super) fn remote_gain(params: &TraxParams, rt: &mut RtState, rate_hz: u32) {
+    let param_db = params.gain_db.value();
+    if param_db != rt.last_gain_param_db {
+        rt.last_gain_param_db = param_db;
+        rt.gain_override_db = None;
+        return;
+    }
+    let Some(db) = rt.gain_override_db else {
+        return;
+    };
+    let smoothed = &params.gain_db.smoothed;
+    if !smoothed.is_smoothing() && smoothed.previous_value() != db {
+        smoothed.set_target(rate_hz as f32, db);
     }
 }
 
 /// The `play` and `song` parameters act on changes.
 pub(super) fn param_changes(engine: &mut Engine, params: &TraxParams, rt: &mut RtState) {
     // The auto-master toggle takes effect here, in the block it arrives
-    // (the chain ignores values it already has).
-    engine.set_auto_master(params.auto_master.value(), params.master_ab_match.value());
+    // (the chain ignores values it already has); the remote's switch holds
+    // until `am_on` itself changes.
+    let am_param = params.auto_master.value();
+    if am_param != rt.last_am_param {
+        rt.last_am_param = am_param;
+        rt.am_override = None;
+    }
+    engine.set_auto_master(
+        rt.am_override.unwrap_or(am_param),
+        params.master_ab_match.value(),
+    );
     let song_param = params.song.value();
     if song_param != rt.last_song_param {
         rt.last_song_param = song_param;
