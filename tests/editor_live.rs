@@ -2,7 +2,8 @@
 //! AccessKit labels): a stem's output tag moves it to another bus (off
 //! main, persisted with the mix); the song-end selector sets this show's
 //! end of the current song; after a song that ends with a stop, the next
-//! song is cued, `play` is off, and one Play press starts it.
+//! song is cued, `play` is off, and one Play press starts it; the OSC
+//! button turns the remote on at its port and off.
 
 use std::time::Duration;
 
@@ -104,4 +105,66 @@ fn the_song_end_selector_sets_this_shows_end() {
     rig.harness.run_steps(2);
     let ends = rig.trax.params_arc().song_ends.get().0;
     assert_eq!(ends.first().cloned().flatten().as_deref(), Some("fade 4"));
+}
+
+#[test]
+fn the_osc_button_turns_the_remote_on_at_its_port_and_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rig = Rig::open(None, &two_songs(dir.path()), egui::vec2(1024.0, 740.0));
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1024.0, 740.0));
+    let button = rig.harness.get_by_label("OSC remote");
+    assert!(
+        window.contains_rect(button.rect()),
+        "on screen at the minimum size"
+    );
+    assert_eq!(rig.trax.params_arc().osc_port.get().0, 0, "off by default");
+    button.click();
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Listen").click();
+    rig.harness.run_steps(2);
+    assert_eq!(
+        rig.trax.params_arc().osc_port.get().0,
+        trax::editor::remote_setting::SUGGESTED_OSC_PORT,
+        "saved with the project"
+    );
+    // The control thread opens it (or says why not: another program may
+    // hold the port); the button then names the port.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match rig.trax.shared().view.get().remote.clone() {
+            trax::remote::RemoteStatus::Listening { port } => {
+                assert_eq!(port, 9000);
+                break;
+            }
+            trax::remote::RemoteStatus::Failed { port, error } => {
+                assert!(port == 9000 && error.contains("9000"), "{error}");
+                break;
+            }
+            trax::remote::RemoteStatus::Off => {}
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the remote never answered"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rig.harness.run_steps(1);
+    assert!(
+        rig.harness.query_by_label("Turn off").is_some(),
+        "the popup stays open"
+    );
+    rig.harness.get_by_label("Turn off").click();
+    rig.harness.run_steps(2);
+    assert_eq!(rig.trax.params_arc().osc_port.get().0, 0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !matches!(
+        rig.trax.shared().view.get().remote,
+        trax::remote::RemoteStatus::Off
+    ) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the remote never closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -30,6 +30,7 @@ pub mod keys;
 pub mod master_panel;
 pub mod mixer_panel;
 pub mod peak_meter;
+pub mod remote_setting;
 pub mod residency;
 pub mod sections_panel;
 pub mod setlist_panel;
@@ -118,6 +119,8 @@ pub struct TraxEditor {
     /// The (song, section) that played at the last frame: the sections row
     /// scrolls a new one into view.
     section_now: Option<(usize, usize)>,
+    /// The OSC port being typed in the remote's popup, not applied yet.
+    remote_port_draft: Option<u16>,
 }
 
 /// What the editor shows in one frame, read once at its start: the
@@ -214,6 +217,7 @@ impl TraxEditor {
             seen_end_stops: None,
             cached_ranges: None,
             section_now: None,
+            remote_port_draft: None,
             pending_seek: None,
             view: Reader::default(),
             slots: Reader::default(),

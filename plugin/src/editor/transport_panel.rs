@@ -49,6 +49,8 @@ pub fn show(editor: &mut TraxEditor, ui: &mut egui::Ui, snap: &Snapshot) {
             ui.label(RichText::new("Keys").color(Color32::GRAY))
                 .on_hover_text(super::keys::KEYS_HELP.replace(" · ", "\n"));
             ui.separator();
+            super::remote_setting::show(editor, ui, snap);
+            ui.separator();
             follow(editor, ui);
             ui.separator();
             underruns(editor, ui, snap);
