@@ -4,13 +4,14 @@
 //! (bar 7). Main carries a ramp whose every sample tells its song frame
 //! (mod 16384, exact through any 16-bit cache), the Guide bus a 230.7-Hz
 //! sine (its phase differs at B's start and end, so a cut seam would step).
+//! Every `process_buses` call and every jump or vamp request runs under
+//! nice-plug's allocation checker.
 
 use crate::common;
 
 use std::path::{Path, PathBuf};
 
 use trax::bridge::{JumpTiming, VampLength, BUS_CHANNELS};
-use trax::offline::{Driver, Wait};
 use trax::{Outputs, Player};
 
 mod realtime;
@@ -87,29 +88,49 @@ impl Rig {
         }
     }
 
-    /// Renders `frames` more frames (fewer if the song stops first);
-    /// `each` runs on the audio thread between blocks of 256.
+    /// Runs `request` on the audio thread's side (the engine) under the
+    /// allocation checker, as a note or an editor command would.
+    fn audio(&mut self, request: impl FnOnce(&mut trax::Engine)) {
+        let engine = &mut self.engine;
+        nice_assert_no_alloc::assert_no_alloc(|| request(engine));
+    }
+
+    /// Renders `frames` more frames (fewer if the song stops first), every
+    /// `process_buses` call under the allocation checker, waiting for the
+    /// loader between calls where the engine asks (as `offline::Driver`
+    /// does); `each` runs on the audio thread's side between blocks of 256.
     fn render(&mut self, frames: usize, mut each: impl FnMut(&mut trax::Engine, usize)) {
         let mut channels = vec![vec![0.0f32; 256]; BUS_CHANNELS];
-        let mut driver = Driver::new(Wait::Player(&self.player));
-        driver.expect_start();
+        let g = trax::bridge::Bus::Guide.index() * 2;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
         let mut left = frames;
         while left > 0 {
-            each(&mut self.engine, self.main.len());
+            let at = self.main.len();
+            let engine = &mut self.engine;
+            nice_assert_no_alloc::assert_no_alloc(|| each(engine, at));
             let n = left.min(256);
-            let mut refs: [&mut [f32]; BUS_CHANNELS] = Default::default();
-            for (r, c) in refs.iter_mut().zip(channels.iter_mut()) {
-                *r = &mut c[..n];
-            }
-            let mut out = Outputs::new(refs);
-            let r = driver
-                .render_buses(&mut self.engine, &mut out.range(0, n))
-                .expect("render");
-            self.main.extend_from_slice(&channels[0][..r.frames]);
-            let g = trax::bridge::Bus::Guide.index() * 2;
-            self.guide.extend_from_slice(&channels[g][..r.frames]);
-            if r.idle {
-                return;
+            let mut done = 0;
+            while done < n {
+                let mut refs: [&mut [f32]; BUS_CHANNELS] = Default::default();
+                for (r, c) in refs.iter_mut().zip(channels.iter_mut()) {
+                    *r = &mut c[done..n];
+                }
+                let mut out = Outputs::new(refs);
+                let engine = &mut self.engine;
+                let got = nice_assert_no_alloc::assert_no_alloc(|| engine.process_buses(&mut out));
+                self.main.extend_from_slice(&channels[0][done..done + got]);
+                self.guide.extend_from_slice(&channels[g][done..done + got]);
+                done += got;
+                if done < n {
+                    if !self.engine.is_waiting() {
+                        // Nothing to wait for: the song has ended.
+                        return;
+                    }
+                    assert!(std::time::Instant::now() < deadline, "the render stalled");
+                    self.player.nudge();
+                    self.player
+                        .wait_for_progress(std::time::Duration::from_millis(2));
+                }
             }
             left -= n;
         }
@@ -144,7 +165,7 @@ fn a_section_vamped_100_times_stays_on_its_grid_and_exits_at_the_pass_end() {
     rig.render(B_START + 3 * BAR / 2, |_, _| {});
     assert!(rig.main.len() == B_START + 3 * BAR / 2, "played into B");
     let stats = rig.player.engine_stats().clone();
-    nice_assert_no_alloc::assert_no_alloc(|| rig.engine.vamp(Some(VampLength::Section)));
+    rig.audio(|e| e.vamp(Some(VampLength::Section)));
     let q = stats.jumps().queued().expect("the vamp is published");
     assert!(q.vamp && q.frame == B_START as u64 && q.landing_frames == C_START as u64);
     // 100 passes after the first, then a release in bar 2 of the 101st.
@@ -154,7 +175,7 @@ fn a_section_vamped_100_times_stays_on_its_grid_and_exits_at_the_pass_end() {
     rig.render(release_at - rig.main.len() + 2 * len, |engine, at| {
         if !released && at >= release_at {
             released = true;
-            nice_assert_no_alloc::assert_no_alloc(|| engine.vamp(None));
+            engine.vamp(None);
         }
     });
     assert_eq!(stats.jumps().vamp_passes(), 100, "100 passes looped back");
@@ -206,8 +227,7 @@ fn jumps_land_on_section_ends_and_bar_lines_exactly() {
     // End of section: queued in A, lands at B's start on C's first frame.
     let mut rig = Rig::new();
     rig.render(BAR / 2, |_, _| {});
-    rig.engine
-        .queue_jump(0, C_START as u64, JumpTiming::SectionEnd);
+    rig.audio(|e| e.queue_jump(0, C_START as u64, JumpTiming::SectionEnd));
     let q = rig.player.engine_stats().jumps().queued().expect("queued");
     assert_eq!(
         (q.landing_frames, q.frame),
@@ -228,7 +248,7 @@ fn jumps_land_on_section_ends_and_bar_lines_exactly() {
     // Next bar: queued in bar 3 lands on bar 4's line, back at A.
     let mut rig = Rig::new();
     rig.render(2 * BAR + 5_000, |_, _| {});
-    rig.engine.queue_jump(0, 0, JumpTiming::NextBar);
+    rig.audio(|e| e.queue_jump(0, 0, JumpTiming::NextBar));
     rig.render(BAR + XFADE * 2, |_, _| {});
     assert_plays(&rig.main, 0, 3 * BAR, 0, "up to bar 4");
     assert_plays(&rig.main, 3 * BAR + XFADE, rig.main.len(), XFADE, "A again");
@@ -240,10 +260,9 @@ fn a_cancelled_jump_leaves_playback_bit_identical() {
     plain.render(SONG, |_, _| {});
     let mut rig = Rig::new();
     rig.render(BAR, |_, _| {});
-    rig.engine
-        .queue_jump(0, C_START as u64, JumpTiming::SectionEnd);
+    rig.audio(|e| e.queue_jump(0, C_START as u64, JumpTiming::SectionEnd));
     rig.render(BAR / 2, |_, _| {});
-    rig.engine.cancel_jump();
+    rig.audio(|e| e.cancel_jump());
     assert_eq!(rig.player.engine_stats().jumps().queued(), None);
     rig.render(SONG, |_, _| {});
     assert_eq!(rig.main.len(), SONG);
@@ -255,9 +274,8 @@ fn a_cancelled_jump_leaves_playback_bit_identical() {
     // A second request replaces the first.
     let mut rig = Rig::new();
     rig.render(BAR, |_, _| {});
-    rig.engine
-        .queue_jump(0, C_START as u64, JumpTiming::SectionEnd);
-    rig.engine.queue_jump(0, 0, JumpTiming::NextBar);
+    rig.audio(|e| e.queue_jump(0, C_START as u64, JumpTiming::SectionEnd));
+    rig.audio(|e| e.queue_jump(0, 0, JumpTiming::NextBar));
     rig.render(BAR + XFADE * 2, |_, _| {});
     assert_plays(
         &rig.main,

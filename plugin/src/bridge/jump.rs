@@ -154,8 +154,10 @@ impl JumpBoard {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The queued jump or running vamp, if any. Realtime-safe (retries
-    /// while the audio thread writes, which takes nanoseconds).
+    /// The queued jump or running vamp, if any. For readers off the audio
+    /// thread (the editor, the OSC remote): lock-free, but it retries while
+    /// the audio thread writes (nanoseconds), so the audio thread keeps its
+    /// own copy instead of calling this.
     pub fn queued(&self) -> Option<Queued> {
         loop {
             let v = self.version.load(Ordering::Acquire);
