@@ -4,7 +4,8 @@
 //! row shows it (and Cancel takes it back); the timing selector sets the
 //! `jump_timing` parameter; Vamp loops the section that plays and a second
 //! press releases it; every control lies inside the window at the
-//! editor's minimum size.
+//! editor's minimum size. A marker file that cannot be read is named in
+//! the row.
 
 use egui_kittest::kittest::{NodeT, Queryable};
 
@@ -114,4 +115,38 @@ fn section_buttons_queue_jumps_the_row_shows_them_and_vamp_loops() {
     );
     click(&mut rig, "Vamp");
     assert_eq!(stats.jumps().queued(), None, "released");
+}
+
+#[test]
+fn an_unreadable_marker_file_is_named_in_the_sections_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let setlist = write_setlist(
+        dir.path(),
+        "",
+        &[(
+            "markers = \"gone.mid\"",
+            vec![GenStem {
+                file: "a.wav",
+                output: None,
+                frames: SEC as usize,
+                sample: &|_| 0.25,
+            }],
+        )],
+    );
+    let mut rig = Rig::open(None, &setlist, egui::vec2(1180.0, 760.0));
+    rig.harness.run_steps(1);
+    assert!(
+        rig.harness
+            .query_by_label("Marker file unreadable")
+            .is_some(),
+        "the row says the marker file failed"
+    );
+    let view = rig.trax.shared().view.get();
+    let song = &view.setlist.as_ref().expect("loaded").songs[0];
+    assert!(song.sections.is_empty(), "the song is one section");
+    assert!(
+        song.marker_errors.len() == 1 && song.marker_errors[0].contains("gone.mid"),
+        "the error names the file: {:?}",
+        song.marker_errors
+    );
 }

@@ -8,11 +8,13 @@
 use egui::{self, Color32, RichText, Stroke};
 
 use super::format::time_mss;
+use super::setlist_panel::PROBLEM_RED;
 use super::{Snapshot, TraxEditor};
 use crate::bridge::{JumpTiming, Queued, VampLength};
 use crate::loader::prepare::PreparedSong;
 use crate::plugin::gui_commands::GuiCommand;
 use crate::plugin::params::JumpWhen;
+use crate::setlist::SectionSource;
 
 /// The colour of a queued jump and a running vamp: amber, seen from the
 /// back of a stage.
@@ -173,11 +175,20 @@ fn section_buttons(
         return;
     };
     if prepared.sections.is_empty() {
-        ui.label(
-            RichText::new("No sections (setlist, marker file or stem cues)").color(Color32::GRAY),
-        );
+        if prepared.marker_errors.is_empty() {
+            ui.label(
+                RichText::new("No sections (setlist, marker file or stem cues)")
+                    .color(Color32::GRAY),
+            );
+        } else {
+            // The song names a marker file that cannot be read: say which
+            // and why (the rest of the song plays as one section).
+            ui.label(RichText::new("Marker file unreadable").color(PROBLEM_RED))
+                .on_hover_text(prepared.marker_errors.join("\n"));
+        }
         return;
     }
+    let source = source_text(&prepared.section_source);
     let playing_here = snap.active_song == Some(song);
     let now = playing_here
         .then(|| prepared.section_at(snap.position_frames))
@@ -212,7 +223,7 @@ fn section_buttons(
                         egui::WidgetInfo::selected(egui::Role::Button, true, is_now, &label)
                     });
                     let response = response.on_hover_text(format!(
-                        "{} at {}: click to jump here ({})",
+                        "{} at {}: click to jump here ({})\nSections from {source}",
                         section.name,
                         time_mss(section.start_frames, snap.rate_hz),
                         timing.label().to_lowercase()
@@ -232,6 +243,22 @@ fn section_buttons(
                 }
             });
         });
+}
+
+/// Where a song's sections came from, for the section buttons' hover.
+fn source_text(source: &SectionSource) -> String {
+    let name = |p: &std::path::Path| {
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    match source {
+        SectionSource::None => "nowhere".into(),
+        SectionSource::Setlist => "the setlist".into(),
+        SectionSource::MarkerFile(p) => name(p),
+        SectionSource::StemCues(p) => format!("the cues in {}", name(p)),
+    }
 }
 
 fn vamp_button(editor: &TraxEditor, ui: &mut egui::Ui, snap: &Snapshot, q: Option<Queued>) {
